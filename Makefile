@@ -1,0 +1,40 @@
+# A thin front door over meson. `make test` on a fresh Debian 12 machine
+# installs what is missing (as root), builds, and runs every test suite.
+
+BUILD          ?= build
+SANITIZE_BUILD ?= build-sanitize
+PREFIX         ?= /usr/local
+
+BUILD_DEPS = g++ meson ninja-build pkg-config libfcgi-dev libargh-dev rapidjson-dev \
+             libnl-genl-3-dev catch2 libssl-dev libsodium-dev libpcre2-dev
+TEST_DEPS  = openssl iproute2 kmod python3 curl cpio wireguard-tools wireguard-go \
+             qemu-system-x86 linux-image-amd64 busybox-static \
+             nginx lighttpd caddy spawn-fcgi libfcgi-bin
+
+.PHONY: all build sanitize-build test deps build-deps test-deps install clean
+
+all: build
+
+build: build-deps
+	@test -f $(BUILD)/build.ninja || meson setup $(BUILD) --prefix=$(PREFIX)
+	meson compile -C $(BUILD)
+
+sanitize-build: build-deps
+	@test -f $(SANITIZE_BUILD)/build.ninja || \
+	  meson setup $(SANITIZE_BUILD) -Db_sanitize=address,undefined -Db_lundef=false
+	meson compile -C $(SANITIZE_BUILD)
+
+test: test-deps build sanitize-build
+	tests/run --build $(BUILD) --sanitize-build $(SANITIZE_BUILD)
+
+deps: build-deps test-deps
+build-deps:
+	@tools/install-deps $(BUILD_DEPS)
+test-deps:
+	@tools/install-deps $(BUILD_DEPS) $(TEST_DEPS)
+
+install: build
+	meson install -C $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(SANITIZE_BUILD)

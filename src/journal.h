@@ -1,0 +1,55 @@
+// The runtime directory of one interface (default /run/autowg): a lock that
+// makes autowg the only writer of the interface's pool, and a small journal
+// that lets names and `created` times survive a restart of the responder.
+// Nothing here outlives a reboot; `autowg cleanup` clears it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "naming.h"
+#include "result.h"
+#include "wgkey.h"
+
+namespace autowg {
+
+struct JournalEntry {
+  Name name;
+  WgKey key;
+  int64_t created = 0;
+};
+
+class Journal {
+ public:
+  // Creates the directory if needed and takes the interface's lock without
+  // waiting. The error names the holder's pid when another autowg has it.
+  static Result<Journal> open(const std::string& state_dir, const std::string& interface);
+
+  Journal(Journal&& other) noexcept;
+  Journal& operator=(Journal&&) = delete;
+  ~Journal();
+
+  // Every recorded registration, oldest first; a later line for a name
+  // supersedes an earlier one. Unreadable lines are skipped and counted.
+  std::vector<JournalEntry> load(size_t* skipped = nullptr) const;
+  // One line, one write(2): a crash leaves whole lines behind.
+  void append(const JournalEntry& entry);
+  // Replaces the journal with exactly `entries` (write a new file, rename).
+  void rewrite(const std::vector<JournalEntry>& entries);
+  void clear();
+
+  const std::string& path() const { return path_; }
+
+ private:
+  Journal(std::string path, int lock_fd) : path_(std::move(path)), lock_fd_(lock_fd) {}
+
+  std::string path_;
+  int lock_fd_ = -1;
+};
+
+// The journal's line format, exposed for tests.
+std::string format_journal_line(const JournalEntry& entry);
+Result<JournalEntry> parse_journal_line(std::string_view line);
+
+}  // namespace autowg

@@ -1,0 +1,28 @@
+// One line per event on stderr, logfmt style, for spawn-fcgi and journald:
+//   level=info event=register name=1234 ip=fde3::1234 key=aqIUKESX
+// Values are quoted and escaped when needed; secrets never reach this.
+#pragma once
+
+#include <functional>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+namespace autowg {
+
+enum class LogLevel { Debug, Info, Warning, Error };
+
+struct LogField {
+  std::string_view key;
+  std::string value;
+};
+
+void log_event(LogLevel level, std::string_view event, std::initializer_list<LogField> fields = {});
+
+// The formatted line without the newline (what log_event writes).
+std::string format_log_line(LogLevel level, std::string_view event, std::initializer_list<LogField> fields);
+
+// Tests capture log lines; nullptr restores stderr.
+void set_log_sink(std::function<void(const std::string&)> sink);
+
+}  // namespace autowg

@@ -1,0 +1,65 @@
+// Command line → a validated Config. Every startup refusal lives here: a bad
+// option stops the program with one line on stderr and exit status 2 before
+// anything touches an interface.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "cn_pattern.h"
+#include "ip6.h"
+#include "naming.h"
+#include "wireguard.h"
+
+namespace autowg {
+
+enum class Command { Serve, Cleanup, Address, Help, Version };
+
+struct Config {
+  Command command = Command::Help;
+  // For Help: the subcommand whose help was asked for (Help = the overview).
+  Command help_topic = Command::Help;
+
+  std::string interface;  // serve, cleanup
+  std::string cn;         // address
+
+  Prefix pool;
+  std::shared_ptr<const Converter> converter;  // serve, address
+  std::optional<CnPattern> cn_pattern;         // serve, address
+  ConverterKind converter_kind = ConverterKind::DirectBcd;
+  std::string metans_template = "%s";
+
+  Prefix route;
+  std::string endpoint_host;  // IPv6 literals already in brackets
+  std::string http_prefix = "/";
+  int keepalive = 25;
+  std::string subject_param = "HTTP_X_CLIENT_SUBJECT";
+  std::string verify_param;  // empty: not checked
+  std::string cert_param;    // empty: the subject param is used
+  std::optional<std::string> monitoring_secret;  // "user:password"; unset: peers.json is off
+  std::string state_dir = "/run/autowg";
+  BackendKind backend = BackendKind::Netlink;
+  std::string listen;  // empty: the socket is on fd 0
+  int reconcile_interval = 60;
+};
+
+// A startup refusal: what() is the one line printed before exit status 2.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// `environment_auth` is the process's HTTP_AUTH, if set.
+Config parse_command_line(const std::vector<std::string>& args,
+                          const std::optional<std::string>& environment_auth);
+
+std::string help_text(Command topic);
+
+// Linux's rules for a network interface name (IFNAMSIZ-1 bytes, no '/', ':'
+// or whitespace, not "." or "..").
+bool valid_interface_name(std::string_view name);
+
+}  // namespace autowg

@@ -1,0 +1,115 @@
+// The registration service (SPEC §4, §7): who holds which address and key in
+// the pool, and the one change per registration. It knows nothing of HTTP: a
+// refusal carries the status a front end should answer with.
+//
+// The kernel is the truth. The in-memory view is rebuilt from a full read of
+// the interface at start, on demand (SIGHUP), when it is older than a bound,
+// and when the interface was re-created; a registration itself never reads
+// the whole interface.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "ip6.h"
+#include "journal.h"
+#include "naming.h"
+#include "result.h"
+#include "wgkey.h"
+#include "wireguard.h"
+
+namespace autowg {
+
+struct Refusal {
+  int status;  // HTTP status: 400, 409, 500, 503
+  std::string reason;
+};
+
+struct Registration {
+  Address address;
+  WgKey server_key;
+  uint16_t listen_port = 0;
+  std::optional<WgKey> replaced;  // the device's previous key, now removed
+};
+
+struct Clock {
+  std::function<int64_t()> unix_seconds;
+  std::function<double()> monotonic_seconds;
+  static Clock system();
+};
+
+// One named pool peer as monitoring shows it.
+struct PeerStatus {
+  const std::string& name;
+  const WgKey& key;
+  const Address& address;
+  int64_t created;
+  int64_t last_handshake;
+  uint64_t rx_bytes;
+  uint64_t tx_bytes;
+};
+
+class Registry {
+ public:
+  // `journal` may be null (no persistence).
+  Registry(Backend& backend, const Prefix& pool, Journal* journal, Clock clock, double max_age_seconds);
+
+  // Re-reads the interface and rebuilds the view.
+  std::optional<Refusal> reconcile();
+
+  Result<Registration, Refusal> register_peer(const Name& name, const Address& address, const WgKey& key);
+
+  // Every named pool peer with its kernel counters, sorted by name.
+  std::optional<Refusal> visit_peers(const std::function<void(const PeerStatus&)>& visit);
+
+  size_t named_count() const { return by_name_.size(); }
+  const DeviceInfo& device() const { return device_; }
+
+ private:
+  struct Entry {
+    WgKey key;
+    Address address;
+    int64_t created = 0;
+  };
+
+  std::optional<Refusal> refresh_if_stale();
+  std::optional<Refusal> conflict(const Name& name, const Address& address, const WgKey& key) const;
+  void forget(const std::string& name);
+  void remember(const std::string& name, const Entry& entry);
+  void remove_orphan(const WgKey& key);
+  void append_journal(const std::string& name, const Entry& entry);
+  void rewrite_journal();
+  Refusal refusal_from(const WgError& error);
+
+  Backend& backend_;
+  Prefix pool_;
+  Journal* journal_;
+  Clock clock_;
+  double max_age_;
+
+  bool valid_ = false;
+  bool loaded_journal_ = false;
+  uint64_t instance_ = 0;
+  double reconciled_at_ = 0;
+  size_t journal_lines_ = 0;
+  DeviceInfo device_;
+
+  std::unordered_map<std::string, Entry> by_name_;
+  std::unordered_map<WgKey, const std::string*, WgKeyHash> name_by_key_;
+  std::unordered_map<Address, const std::string*, AddressHash> name_by_address_;
+  // Pool peers with no known name (e.g. the journal was lost): a device that
+  // registers for their address takes them over.
+  std::unordered_map<WgKey, Address, WgKeyHash> orphan_by_key_;
+  std::unordered_map<Address, WgKey, AddressHash> orphan_by_address_;
+  // Static peers: never touched, their keys and their ranges inside the pool
+  // never given away.
+  std::unordered_set<WgKey, WgKeyHash> static_keys_;
+  std::vector<Prefix> held_ranges_;
+};
+
+}  // namespace autowg

@@ -1,0 +1,86 @@
+#include "wgkey.h"
+
+#include <cstring>
+
+namespace autowg {
+namespace {
+
+constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr size_t kEncodedSize = 44;
+
+int decode_char(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+Result<WgKey> WgKey::parse(std::string_view text) {
+  text = trim(text);
+  if (text.size() != kEncodedSize || text[43] != '=')
+    return fail("a key is 44 base64 characters ending in '=' (got " + std::to_string(text.size()) +
+                " characters)");
+  WgKey key;
+  uint32_t acc = 0;
+  int bits = 0;
+  size_t out = 0;
+  for (size_t i = 0; i < 43; ++i) {
+    int v = decode_char(text[i]);
+    if (v < 0) return fail("a key may only hold base64 characters A-Z a-z 0-9 + /");
+    acc = acc << 6 | uint32_t(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      key.bytes_[out++] = uint8_t(acc >> bits);
+      acc &= (1u << bits) - 1;
+    }
+  }
+  // 43 characters carry 258 bits: the last 2 must be zero in canonical base64.
+  if (acc != 0) return fail("the key's base64 is not canonical (non-zero filler bits)");
+  if (key.is_zero()) return fail("the all-zero key is not a valid key");
+  return key;
+}
+
+std::string WgKey::base64() const {
+  std::string out;
+  out.reserve(kEncodedSize);
+  uint32_t acc = 0;
+  int bits = 0;
+  for (uint8_t b : bytes_) {
+    acc = acc << 8 | b;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out += kAlphabet[(acc >> bits) & 63];
+    }
+  }
+  out += kAlphabet[(acc << (6 - bits)) & 63];
+  out += '=';
+  return out;
+}
+
+bool WgKey::is_zero() const {
+  uint8_t any = 0;
+  for (uint8_t b : bytes_) any |= b;
+  return any == 0;
+}
+
+size_t WgKeyHash::operator()(const WgKey& key) const {
+  size_t h;
+  std::memcpy(&h, key.bytes().data(), sizeof h);
+  return h;
+}
+
+}  // namespace autowg

@@ -1,0 +1,45 @@
+#include <catch2/catch.hpp>
+
+#include "wgkey.h"
+
+using namespace autowg;
+
+namespace {
+const char* kKey = "aqIUKESXUZSIXgqF9v7kSaEtwtu95jkVlFWrW0y7rUw=";
+}
+
+TEST_CASE("a canonical key round-trips") {
+  auto key = WgKey::parse(kKey);
+  REQUIRE(key);
+  CHECK(key->base64() == kKey);
+  CHECK(key->bytes()[0] == 0x6a);
+  CHECK(key->fingerprint() == "aqIUKESX");
+}
+
+TEST_CASE("surrounding whitespace and a trailing newline are allowed") {
+  CHECK(WgKey::parse(std::string(kKey) + "\n"));
+  CHECK(WgKey::parse(std::string(" \t") + kKey + "\r\n"));
+  CHECK(WgKey::parse(std::string(kKey) + "\n")->base64() == kKey);
+}
+
+TEST_CASE("anything but canonical base64 of 32 bytes is refused") {
+  std::string k = kKey;
+  CHECK_FALSE(WgKey::parse(""));
+  CHECK_FALSE(WgKey::parse(k.substr(0, 43)));                  // no padding
+  CHECK_FALSE(WgKey::parse(k + "="));                          // too long
+  CHECK_FALSE(WgKey::parse(k.substr(0, 42) + "=="));           // 31 bytes
+  CHECK_FALSE(WgKey::parse("aqIUKESXUZSIXgqF9v7kSaEtwtu95jkVlFWrW0y7rUx="));  // filler bits set
+  CHECK_FALSE(WgKey::parse("aqIUKESXUZSIXgqF9v7kSaEtwtu95jkVlFWrW0y7rU-="));  // url-safe alphabet
+  CHECK_FALSE(WgKey::parse("aqIUKESXUZSIXgqF9v7kSaEt tu95jkVlFWrW0y7rUw="));  // inner blank
+  CHECK_FALSE(WgKey::parse(k + std::string(1, '\0')));                  // NUL after the key
+  CHECK(WgKey::parse("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=").error().find("zero") != std::string::npos);
+  CHECK(WgKey::parse("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAE="));
+}
+
+TEST_CASE("the filler-bit rule accepts exactly the four canonical last characters") {
+  std::string base = std::string(kKey).substr(0, 42);
+  int accepted = 0;
+  for (char c : std::string("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"))
+    if (WgKey::parse(base + c + "=")) ++accepted;
+  CHECK(accepted == 16);
+}
