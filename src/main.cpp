@@ -4,9 +4,12 @@
 #include <iostream>
 
 #include "cleanup.h"
+#include "fastcgi.h"
+#include "http_api.h"
 #include "journal.h"
 #include "log.h"
 #include "options.h"
+#include "registry.h"
 
 namespace autowg {
 namespace {
@@ -44,6 +47,30 @@ int run_cleanup(const Config& config) {
   return 0;
 }
 
+int run_serve(const Config& config) {
+  auto journal = Journal::open(config.state_dir, config.interface);
+  if (!journal) {
+    std::cerr << "autowg: cannot serve " << config.interface << ": " << journal.error() << "\n";
+    return 1;
+  }
+  auto listen_fd = open_listen_socket(config.listen);
+  if (!listen_fd) {
+    std::cerr << "autowg: " << listen_fd.error() << "\n";
+    return 1;
+  }
+  auto backend = make_backend(config.backend, config.interface);
+  Registry registry(*backend, config.pool, &journal.value(), Clock::system(), config.reconcile_interval);
+  log_event(LogLevel::Info, "start",
+            {{"version", AUTOWG_VERSION}, {"interface", config.interface}, {"pool", config.pool.str()},
+             {"converter", std::string(converter_name(config.converter_kind))},
+             {"monitoring", config.monitoring_secret ? "on" : "off"}});
+  // A missing interface is not fatal: requests get 503 until it appears.
+  registry.reconcile();
+  Api api(config, registry);
+  Responder responder(*listen_fd, api, [&] { registry.reconcile(); });
+  return responder.run();
+}
+
 int run(const Config& config) {
   switch (config.command) {
     case Command::Help:
@@ -57,8 +84,7 @@ int run(const Config& config) {
     case Command::Cleanup:
       return run_cleanup(config);
     case Command::Serve:
-      std::cerr << "autowg: this command is not yet implemented\n";
-      return 1;
+      return run_serve(config);
   }
   return 1;
 }

@@ -2,6 +2,8 @@
 
 #include <argh.h>
 
+#include "fastcgi.h"
+
 #include <charconv>
 #include <fstream>
 #include <map>
@@ -250,6 +252,8 @@ void fill_serve(Config& config, Parsed& p, const std::optional<std::string>& env
   for (const char* name : {"subject-param", "verify-param", "cert-param"})
     if (p.params.count(name) && p.params[name].empty()) refuse(std::string("--") + name + ": must not be empty");
   config.listen = take(p, "listen", "");
+  if (p.params.count("listen") && !valid_listen_spec(config.listen))
+    refuse("--listen: '" + config.listen + "' is neither a socket path (with a '/') nor HOST:PORT");
   config.reconcile_interval = parse_int("reconcile-interval", take(p, "reconcile-interval", "60"), 1, 86400);
   if (p.params.count("auth-file")) {
     if (environment_auth) refuse("both HTTP_AUTH and --auth-file are set; use one");

@@ -17,6 +17,8 @@ namespace {
 // the socket's send buffer.
 constexpr size_t kMessageSize = 64 * 1024;
 
+NetlinkCounters counters;
+
 struct SocketFree {
   void operator()(nl_sock* s) const { nl_socket_free(s); }
 };
@@ -322,6 +324,7 @@ class NetlinkBackend final : public Backend {
     nl_cb_set(cb.get(), NL_CB_FINISH, NL_CB_CUSTOM, &Exchange::finish, &exchange);
     nl_cb_set(cb.get(), NL_CB_ACK, NL_CB_CUSTOM, &Exchange::finish, &exchange);
     nl_cb_err(cb.get(), NL_CB_CUSTOM, &Exchange::failed, &exchange);
+    ++(genlmsg_hdr(nlmsg_hdr(msg))->cmd == WG_CMD_GET_DEVICE ? counters.get_device : counters.set_device);
     if (int err = nl_send_auto(sock_.get(), msg); err < 0) {
       sock_.reset();
       throw WgError(WgError::Kind::Other, std::string(what) + " " + interface_ + ": " + nl_geterror(err));
@@ -341,6 +344,8 @@ class NetlinkBackend final : public Backend {
 };
 
 }  // namespace
+
+NetlinkCounters netlink_counters() { return counters; }
 
 std::unique_ptr<Backend> make_netlink_backend(const std::string& interface) {
   return std::make_unique<NetlinkBackend>(interface);

@@ -60,9 +60,15 @@ TEST_CASE("a full serve command line becomes a Config") {
 }
 
 TEST_CASE("IPv6 endpoints are bracketed, host names kept") {
-  CHECK(parse_command_line(serve_args({"--endpoint=2001:db8::1"}), {}).endpoint_host == "[2001:db8::1]");
-  CHECK(parse_command_line(serve_args({"--endpoint=[2001:db8::1]"}), {}).endpoint_host == "[2001:db8::1]");
-  CHECK(parse_command_line(serve_args({"--endpoint=192.0.2.7"}), {}).endpoint_host == "192.0.2.7");
+  auto endpoint = [](const char* text) {
+    Args a = serve_args();
+    a[6] = text;
+    return parse_command_line(a, {}).endpoint_host;
+  };
+  CHECK(endpoint("2001:db8::1") == "[2001:db8::1]");
+  CHECK(endpoint("[2001:db8::1]") == "[2001:db8::1]");
+  CHECK(endpoint("192.0.2.7") == "192.0.2.7");
+  CHECK(endpoint("vpn.example.com") == "vpn.example.com");
 }
 
 TEST_CASE("startup refuses a malformed or non-IPv6 pool or route") {

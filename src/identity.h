@@ -1,0 +1,34 @@
+// Identity: the FastCGI params the web server set → the device's name
+// (SPEC §2). Where a verification param is configured anything but SUCCESS is
+// refused; the CN comes from the PEM certificate when a certificate param is
+// configured, else from the subject DN; --cn-pattern turns the CN into a name.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "cn_pattern.h"
+#include "naming.h"
+#include "result.h"
+
+namespace autowg {
+
+using ParamLookup = std::function<std::optional<std::string_view>(std::string_view name)>;
+
+struct IdentitySettings {
+  std::string subject_param = "HTTP_X_CLIENT_SUBJECT";
+  std::string verify_param;  // empty: not checked
+  std::string cert_param;    // empty: the subject is used
+};
+
+struct Identity {
+  std::string cn;
+  Name name;
+};
+
+// The error is the reason for a 403, short enough for the body and the log.
+Result<Identity> identify(const IdentitySettings& settings, const CnPattern& pattern, const ParamLookup& params);
+
+}  // namespace autowg

@@ -1,0 +1,71 @@
+#include <catch2/catch.hpp>
+
+#include "certificate.h"
+#include "dn.h"
+#include "openssl_fixture.h"
+
+using namespace autowg;
+using namespace autowg::testing;
+
+namespace {
+
+std::string cn(std::string_view pem) {
+  auto r = cn_from_certificate(pem);
+  return r ? *r : "refused: " + r.error();
+}
+
+}  // namespace
+
+TEST_CASE("the CN of real certificates, raw and as nginx escapes them") {
+  OpenSslFixture certs;
+  std::string device = certs.certificate("device", "/C=DE/O=Fleet/CN=1234");
+  CHECK(cn(device) == "1234");
+  CHECK(cn(nginx_escape(device)) == "1234");
+  CHECK(nginx_escape(device).find('\n') == std::string::npos);
+  std::string utf8 = certs.certificate("utf8", "/O=Fleet/CN=Gerät-7");
+  CHECK(cn(utf8) == "Gerät-7");
+  CHECK(cn(nginx_escape(utf8)) == "Gerät-7");
+  CHECK(cn(certs.certificate("toilet", "/CN=smart-toilet-7")) == "smart-toilet-7");
+}
+
+TEST_CASE("certificates without exactly one plain CN are refused") {
+  OpenSslFixture certs;
+  CHECK(cn(certs.certificate("none", "/O=Fleet")).find("no CN") != std::string::npos);
+  CHECK(cn(certs.certificate("two", "/CN=1234/CN=5678")).find("more than one CN") != std::string::npos);
+  CHECK(cn(certs.certificate("multi", "/O=x+CN=1234", "-multivalue-rdn")).find("multi-valued") != std::string::npos);
+  // A CN that merely contains "CN=" text is that text, never the smuggled value.
+  CHECK(cn(certs.certificate("crafted", "/CN=x\\/CN=1234")) == "x/CN=1234");
+}
+
+TEST_CASE("anything but one PEM certificate is refused") {
+  OpenSslFixture certs;
+  std::string pem = certs.certificate("device", "/CN=1234");
+  CHECK(cn("").rfind("refused", 0) == 0);
+  CHECK(cn("garbage").rfind("refused", 0) == 0);
+  CHECK(cn(pem.substr(0, pem.size() / 2)).rfind("refused", 0) == 0);
+  CHECK(cn(pem + pem).find("after the certificate") != std::string::npos);
+  CHECK(cn(pem + "\n\n") == "1234");
+  CHECK(cn("%ZZ" + pem).find("%-escape") != std::string::npos);
+  CHECK(cn(nginx_escape(pem).substr(0, 40)).rfind("refused", 0) == 0);
+  CHECK(cn(std::string(20000, 'A')).find("too large") != std::string::npos);
+}
+
+TEST_CASE("the DN parser reads what openssl prints for real certificates") {
+  OpenSslFixture certs;
+  certs.certificate("device", "/C=DE/O=Fleet, Inc./CN=Gerät-7");
+  certs.certificate("crafted", "/O=x\\,CN=1234/CN=real");
+  certs.certificate("two", "/CN=a/CN=1234");
+  certs.certificate("multi", "/O=x+CN=1234", "-multivalue-rdn");
+  // nginx's $ssl_client_s_dn is RFC 2253 with non-ASCII escaped as hex.
+  CHECK(certs.subject("device", "RFC2253") == "CN=Ger\\C3\\A4t-7,O=Fleet\\, Inc.,C=DE");
+  CHECK(*cn_from_subject(certs.subject("device", "RFC2253")) == "Gerät-7");
+  CHECK(*cn_from_subject(certs.subject("device", "RFC2253,-esc_msb")) == "Gerät-7");
+  // lighttpd's SSL_CLIENT_S_DN is the legacy one-line form.
+  CHECK(certs.subject("device", "compat") == "/C=DE/O=Fleet, Inc./CN=Ger\\xC3\\xA4t-7");
+  CHECK(*cn_from_subject(certs.subject("device", "compat")) == "Gerät-7");
+  CHECK(*cn_from_subject(certs.subject("crafted", "RFC2253")) == "real");
+  CHECK_FALSE(cn_from_subject(certs.subject("two", "RFC2253")));
+  CHECK_FALSE(cn_from_subject(certs.subject("two", "compat")));
+  CHECK_FALSE(cn_from_subject(certs.subject("multi", "RFC2253")));
+  CHECK_FALSE(cn_from_subject(certs.subject("multi", "compat")));
+}
