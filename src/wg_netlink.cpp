@@ -330,12 +330,17 @@ class NetlinkBackend final : public Backend {
       throw WgError(WgError::Kind::Other, std::string(what) + " " + interface_ + ": " + nl_geterror(err));
     }
     while (!exchange.done) {
-      if (int err = nl_recvmsgs(sock_.get(), cb.get()); err < 0) {
+      int err = nl_recvmsgs(sock_.get(), cb.get());
+      if (exchange.error) break;  // the kernel's own errno, reported below
+      if (err < 0) {
         sock_.reset();  // the socket may hold the rest of a reply; start afresh next time
         throw WgError(WgError::Kind::Other, std::string(what) + " " + interface_ + ": " + nl_geterror(err));
       }
     }
-    if (exchange.error) throw error_from_errno(exchange.error, interface_, what);
+    if (exchange.error) {
+      sock_.reset();  // a dump cut short by an error may leave messages behind
+      throw error_from_errno(exchange.error, interface_, what);
+    }
   }
 
   std::string interface_;
