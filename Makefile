@@ -9,7 +9,7 @@ BUILD_DEPS = g++ meson ninja-build pkg-config libfcgi-dev libargh-dev rapidjson-
              libnl-genl-3-dev catch2 libssl-dev libsodium-dev libpcre2-dev
 TEST_DEPS  = openssl iproute2 kmod python3 curl cpio wireguard-tools wireguard-go \
              qemu-system-x86 linux-image-amd64 busybox-static \
-             nginx lighttpd caddy spawn-fcgi libfcgi-bin
+             nginx lighttpd lighttpd-mod-openssl caddy spawn-fcgi libfcgi-bin
 
 .PHONY: all build sanitize-build test deps build-deps test-deps install clean
 
