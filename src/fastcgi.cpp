@@ -1,6 +1,7 @@
 #include "fastcgi.h"
 
 #include <fcgiapp.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -183,17 +184,26 @@ Result<int> open_listen_socket(const std::string& spec) {
   } else {
     return fail("--listen: '" + spec + "' is neither a socket path nor HOST:PORT");
   }
-  if (!fd) return fd;
-  // Accepted connections inherit these: a client that stalls mid-request
-  // gets an error after the timeout instead of holding the responder.
-  timeval tv{kClientTimeoutSeconds, 0};
-  setsockopt(*fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(*fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   return fd;
 }
 
 Responder::Responder(int listen_fd, Api& api, std::function<void()> on_hangup)
     : listen_fd_(listen_fd), api_(api), on_hangup_(std::move(on_hangup)) {}
+
+namespace {
+
+// Takes the next connection with the client timeouts set. AF_UNIX connections
+// do not inherit them from the listening socket, so they are set here.
+int accept_connection(int listen_fd) {
+  int fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+  if (fd < 0) return -1;
+  timeval tv{kClientTimeoutSeconds, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+}  // namespace
 
 int Responder::run() {
   int signals = block_signals();
@@ -205,12 +215,15 @@ int Responder::run() {
     log_event(LogLevel::Error, "serve", {{"reason", "FCGX_Init failed"}});
     return 1;
   }
+  // Non-blocking, so that libfcgi never waits in accept() itself: every wait
+  // is the poll below, where signals are seen too.
+  fcntl(listen_fd_, F_SETFL, fcntl(listen_fd_, F_GETFL) | O_NONBLOCK);
   FCGX_Request request;
   FCGX_InitRequest(&request, listen_fd_, 0);
   for (;;) {
     // A kept-alive FastCGI connection carries the next request itself.
-    int source = request.keepConnection && request.ipcFd >= 0 ? request.ipcFd : listen_fd_;
-    pollfd fds[2] = {{signals, POLLIN, 0}, {source, POLLIN, 0}};
+    bool kept = request.keepConnection && request.ipcFd >= 0;
+    pollfd fds[2] = {{signals, POLLIN, 0}, {kept ? request.ipcFd : listen_fd_, POLLIN, 0}};
     if (poll(fds, 2, -1) < 0) {
       if (errno == EINTR) continue;
       log_event(LogLevel::Error, "serve", {{"reason", errno_text("poll")}});
@@ -230,7 +243,15 @@ int Responder::run() {
       continue;
     }
     if (!(fds[1].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-    if (FCGX_Accept_r(&request) < 0) continue;  // a client that went away or timed out
+    if (!kept) {
+      int fd = accept_connection(listen_fd_);
+      if (fd < 0) continue;
+      // libfcgi reads the request from an open ipcFd when the connection is
+      // marked kept; the BEGIN_REQUEST record then sets the real flag.
+      request.ipcFd = fd;
+      request.keepConnection = 1;
+    }
+    if (FCGX_Accept_r(&request) < 0) continue;  // a client that went away, timed out or spoke nonsense
     FcgiRequest in(request);
     FcgiResponse out(request);
     api_.handle(in, out);
