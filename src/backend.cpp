@@ -1,6 +1,7 @@
 #include <stdexcept>
 
 #include "wg_netlink.h"
+#include "wg_uapi.h"
 #include "wireguard.h"
 
 namespace autowg {
@@ -8,10 +9,14 @@ namespace autowg {
 std::unique_ptr<Backend> make_backend(BackendKind kind, const std::string& interface) {
   switch (kind) {
     case BackendKind::Netlink:
-    case BackendKind::Auto:
       return make_netlink_backend(interface);
     case BackendKind::Uapi:
-      throw std::runtime_error("--backend uapi is not implemented yet");
+      return make_uapi_backend(interface);
+    case BackendKind::Auto:
+      // Decided once, at start. With neither present the interface is simply
+      // missing; netlink, the common case, then reports it.
+      if (!kernel_interface_exists(interface) && uapi_socket_exists(interface)) return make_uapi_backend(interface);
+      return make_netlink_backend(interface);
   }
   throw std::logic_error("unknown backend kind");
 }

@@ -61,7 +61,8 @@ int run_serve(const Config& config) {
   auto backend = make_backend(config.backend, config.interface);
   Registry registry(*backend, config.pool, &journal.value(), Clock::system(), config.reconcile_interval);
   log_event(LogLevel::Info, "start",
-            {{"version", AUTOWG_VERSION}, {"interface", config.interface}, {"pool", config.pool.str()},
+            {{"version", AUTOWG_VERSION}, {"interface", config.interface}, {"backend", backend->name()},
+             {"pool", config.pool.str()},
              {"converter", std::string(converter_name(config.converter_kind))},
              {"monitoring", config.monitoring_secret ? "on" : "off"}});
   // A missing interface is not fatal: requests get 503 until it appears.

@@ -42,7 +42,7 @@ const OptionSpec kOptions[] = {
     {"listen", "PATH|HOST:PORT", kServe, "socket to listen on (default: the socket on fd 0)"},
     {"reconcile-interval", "SECONDS", kServe, "re-read the interface when the view is older (default: 60)"},
     {"state-dir", "DIR", kServe | kCleanup, "runtime journal and lock (default: /run/autowg)"},
-    {"backend", "netlink|uapi|auto", kServe | kCleanup, "how to reach WireGuard (default: netlink)"},
+    {"backend", "netlink|uapi|auto", kServe | kCleanup, "how to reach WireGuard (default: netlink); uapi: the socket /var/run/wireguard/IFACE.sock (wireguard-go, boringtun); auto: netlink when the kernel has IFACE, else uapi"},
 };
 
 struct CommandSpec {

@@ -138,6 +138,7 @@ class NetlinkBackend final : public Backend {
   explicit NetlinkBackend(std::string interface) : interface_(std::move(interface)) {}
 
   const std::string& interface() const override { return interface_; }
+  const char* name() const override { return "netlink"; }
 
   uint64_t instance() override { return if_nametoindex(interface_.c_str()); }
 

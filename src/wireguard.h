@@ -90,6 +90,8 @@ class Backend {
   // 0 while it does not exist.
   virtual uint64_t instance() = 0;
   virtual const std::string& interface() const = 0;
+  // "netlink" or "uapi", for log lines.
+  virtual const char* name() const = 0;
 
   Device read_all();
 };

@@ -48,6 +48,7 @@ class FakeBackend : public Backend {
   std::vector<Change> changes;
 
   const std::string& interface() const override { return name_; }
+  const char* name() const override { return "fake"; }
   uint64_t instance() override { return exists ? instance_id : 0; }
 
   DeviceInfo read(const PeerVisitor& on_peer) override {
