@@ -7,11 +7,11 @@ PREFIX         ?= /usr/local
 
 BUILD_DEPS = g++ meson ninja-build pkg-config libfcgi-dev libargh-dev rapidjson-dev \
              libnl-genl-3-dev catch2 libssl-dev libsodium-dev libpcre2-dev
-TEST_DEPS  = openssl iproute2 kmod python3 curl cpio wireguard-tools wireguard-go \
+TEST_DEPS  = openssl iproute2 iputils-ping kmod python3 curl cpio wireguard-tools wireguard-go systemd \
              qemu-system-x86 linux-image-amd64 busybox-static \
              nginx lighttpd lighttpd-mod-openssl caddy spawn-fcgi libfcgi-bin
 
-.PHONY: all build sanitize-build test deps build-deps test-deps install clean
+.PHONY: all build sanitize-build test demo deps build-deps test-deps install clean
 
 all: build
 
@@ -26,6 +26,11 @@ sanitize-build: build-deps
 
 test: test-deps build sanitize-build
 	tests/run --build $(BUILD) --sanitize-build $(SANITIZE_BUILD)
+
+# Three devices in network namespaces register through nginx with their
+# certificates and ping the concentrator over real (userspace) WireGuard.
+demo: test-deps build
+	tests/fleet/run --demo $(BUILD)/src/autowg
 
 deps: build-deps test-deps
 build-deps:

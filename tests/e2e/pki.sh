@@ -34,3 +34,29 @@ make_pki() {
     [[ -s $dir/$f ]] || { echo "make_pki: $dir/$f was not made" >&2; return 1; }
   done
 }
+
+# Revokes device certificate NAME and writes the device CA's CRL to
+# DIR/device-ca.crl (PEM), as an operator would with `openssl ca`.
+#   revoke DIR NAME
+revoke() {
+  local dir=$1 name=$2
+  (
+    cd "$dir" || exit 1
+    mkdir -p ca-db
+    : > ca-db/index.txt
+    [[ -f ca-db/crlnumber ]] || echo 01 > ca-db/crlnumber
+    cat > ca-db/ca.cnf << CNF
+[ca]
+default_ca = device_ca
+[device_ca]
+database = $dir/ca-db/index.txt
+crlnumber = $dir/ca-db/crlnumber
+certificate = $dir/device-ca.crt
+private_key = $dir/device-ca.key
+default_md = sha256
+default_crl_days = 2
+CNF
+    openssl ca -batch -config ca-db/ca.cnf -revoke "$name.crt" 2> /dev/null &&
+      openssl ca -batch -config ca-db/ca.cnf -gencrl -out device-ca.crl 2> /dev/null
+  ) || { echo "revoke: cannot revoke $name" >&2; return 1; }
+}
