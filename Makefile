@@ -11,7 +11,7 @@ TEST_DEPS  = openssl iproute2 iputils-ping kmod python3 curl cpio wireguard-tool
              qemu-system-x86 linux-image-amd64 busybox-static \
              nginx lighttpd lighttpd-mod-openssl caddy spawn-fcgi libfcgi-bin
 
-.PHONY: all build sanitize-build test demo deps build-deps test-deps install clean
+.PHONY: all build sanitize-build test demo bench deps build-deps test-deps install clean
 
 all: build
 
@@ -31,6 +31,10 @@ test: test-deps build sanitize-build
 # certificates and ping the concentrator over real (userspace) WireGuard.
 demo: test-deps build
 	tests/fleet/run --demo $(BUILD)/src/autowg
+
+# Performance figures against the reference tools (not part of test).
+bench: test-deps build
+	bench/run --build $(BUILD) --out $(BUILD)/bench-results.md
 
 deps: build-deps test-deps
 build-deps:

@@ -1,0 +1,50 @@
+// Makes a benchmark's starting point: N pool peers named d0..d(N-1) with
+// their metans addresses, as a `wg addconf` file and as autowg's journal, so
+// that a responder started on it knows every peer by name.
+//
+//   bench_fixture N POOL TEMPLATE PEERS.conf IFACE.journal
+#include <fstream>
+#include <iostream>
+#include <random>
+
+#include "journal.h"
+#include "naming.h"
+
+using namespace autowg;
+
+int main(int argc, char** argv) {
+  if (argc != 6) {
+    std::cerr << "usage: bench_fixture N POOL TEMPLATE PEERS.conf JOURNAL\n";
+    return 2;
+  }
+  size_t n = std::stoul(argv[1]);
+  auto pool = Prefix::parse(argv[2]);
+  if (!pool) {
+    std::cerr << "bench_fixture: " << pool.error() << "\n";
+    return 2;
+  }
+  auto converter = make_converter(ConverterKind::Metans, *pool, argv[3]);
+  if (!converter) {
+    std::cerr << "bench_fixture: " << converter.error() << "\n";
+    return 2;
+  }
+  std::ofstream conf(argv[4]), journal(argv[5]);
+  std::mt19937_64 random(42);
+  for (size_t i = 0; i < n; ++i) {
+    Name name{"d" + std::to_string(i)};
+    auto address = (*converter)->address_for(name);
+    if (!address) {
+      std::cerr << "bench_fixture: " << name.value << ": " << address.error() << "\n";
+      return 1;
+    }
+    WgKey::Bytes bytes;
+    for (size_t b = 0; b < bytes.size(); b += 8) {
+      uint64_t r = random();
+      for (size_t k = 0; k < 8; ++k) bytes[b + k] = uint8_t(r >> (8 * k));
+    }
+    WgKey key(bytes);
+    conf << "[Peer]\nPublicKey = " << key.base64() << "\nAllowedIPs = " << address->str() << "/128\n";
+    journal << format_journal_line({name, key, 1735689600});
+  }
+  return conf && journal ? 0 : 1;
+}
