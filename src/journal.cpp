@@ -124,19 +124,23 @@ Journal::~Journal() {
   if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
-std::vector<JournalEntry> Journal::load(size_t* skipped) const {
-  std::vector<JournalEntry> entries;
+void Journal::load(const EntryVisitor& visit, size_t* skipped) const {
   size_t bad = 0;
   std::ifstream in(path_);
   std::string line;
   while (std::getline(in, line)) {
     auto entry = parse_journal_line(line);
     if (entry)
-      entries.push_back(std::move(*entry));
+      visit(std::move(*entry));
     else
       ++bad;
   }
   if (skipped) *skipped = bad;
+}
+
+std::vector<JournalEntry> Journal::load(size_t* skipped) const {
+  std::vector<JournalEntry> entries;
+  load([&](JournalEntry&& e) { entries.push_back(std::move(e)); }, skipped);
   return entries;
 }
 
@@ -152,10 +156,16 @@ void Journal::append(const JournalEntry& entry) {
 }
 
 void Journal::rewrite(const std::vector<JournalEntry>& entries) {
+  rewrite([&](const EntryWriter& write) {
+    for (const auto& e : entries) write(e);
+  });
+}
+
+void Journal::rewrite(const std::function<void(const EntryWriter&)>& produce) {
   std::string tmp = path_ + ".new";
   {
     std::ofstream out(tmp, std::ios::trunc);
-    for (const auto& e : entries) out << format_journal_line(e);
+    produce([&](const JournalEntry& e) { out << format_journal_line(e); });
     out.flush();
     if (!out) throw std::runtime_error(system_error("cannot write journal", tmp));
   }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -30,12 +31,17 @@ class Journal {
   Journal& operator=(Journal&&) = delete;
   ~Journal();
 
-  // Every recorded registration, oldest first; a later line for a name
-  // supersedes an earlier one. Unreadable lines are skipped and counted.
+  using EntryVisitor = std::function<void(JournalEntry&&)>;
+  // Every recorded registration, oldest first, streamed; a later line for a
+  // name supersedes an earlier one. Unreadable lines are skipped and counted.
+  void load(const EntryVisitor& visit, size_t* skipped = nullptr) const;
   std::vector<JournalEntry> load(size_t* skipped = nullptr) const;
   // One line, one write(2): a crash leaves whole lines behind.
   void append(const JournalEntry& entry);
-  // Replaces the journal with exactly `entries` (write a new file, rename).
+  // Replaces the journal (write a new file, rename) with the entries that
+  // `produce` hands to the writer it is given, in that order.
+  using EntryWriter = std::function<void(const JournalEntry&)>;
+  void rewrite(const std::function<void(const EntryWriter&)>& produce);
   void rewrite(const std::vector<JournalEntry>& entries);
   void clear();
 

@@ -32,20 +32,40 @@ Refusal Registry::refusal_from(const WgError& error) {
   return Refusal{500, error.what()};
 }
 
+void Registry::load_journal() {
+  by_name_.clear();
+  name_by_key_.clear();
+  name_by_address_.clear();
+  size_t skipped = 0;
+  // Straight into the view (addresses come from the interface next), so that
+  // a large journal is never held twice.
+  journal_->load(
+      [&](JournalEntry&& e) {
+        auto [it, inserted] = by_name_.try_emplace(std::move(e.name.value), Entry{e.key, Address{}, e.created});
+        if (!inserted) {
+          unindex(&*it);
+          it->second.key = e.key;
+          it->second.created = e.created;
+        }
+        // A key recorded for two names: the later line wins.
+        if (auto k = name_by_key_.find(e.key); k != name_by_key_.end()) name_by_key_.erase(k);
+        name_by_key_.insert(&*it);
+      },
+      &skipped);
+  if (skipped) log_event(LogLevel::Warning, "journal", {{"skipped_lines", std::to_string(skipped)}});
+}
+
+// Reconciles in place: the address index is rebuilt from what the interface
+// says, for the names whose key it still has (the view's, or the first time
+// the journal's); a name left out of the index is dropped afterwards.
 std::optional<Refusal> Registry::reconcile() {
-  // Names come from what the view knew, or from the journal on the first run.
-  std::unordered_map<WgKey, std::pair<std::string, int64_t>, WgKeyHash> known;
-  if (!loaded_journal_ && journal_) {
-    size_t skipped = 0;
-    for (auto& e : journal_->load(&skipped)) known[e.key] = {e.name.value, e.created};
-    if (skipped) log_event(LogLevel::Warning, "journal", {{"skipped_lines", std::to_string(skipped)}});
-  } else {
-    for (const auto& [name, entry] : by_name_) known[entry.key] = {name, entry.created};
-  }
+  if (!loaded_journal_ && journal_) load_journal();
+  name_by_address_.clear();
+  // Until this reconcile completes the view is not to be used.
+  valid_ = false;
 
   uint64_t instance = backend_.instance();
   DeviceInfo info;
-  std::vector<std::pair<std::string, Entry>> named;
   std::vector<std::pair<WgKey, Address>> orphans;
   std::unordered_set<WgKey, WgKeyHash> static_keys;
   std::vector<Prefix> held;
@@ -67,42 +87,44 @@ std::optional<Refusal> Registry::reconcile() {
       }
       ++pool_peers;
       if (!host) return;  // a pool peer holding only ranges: they are in `held`
-      auto it = known.find(peer.public_key);
-      if (it != known.end())
-        named.push_back({it->second.first, Entry{peer.public_key, *host, it->second.second}});
-      else
+      auto it = name_by_key_.find(peer.public_key);
+      // Two names cannot share an address in a consistent pool; if an outside
+      // change made them, the later one stays an orphan rather than a duplicate.
+      if (it == name_by_key_.end() || name_by_address_.count(*host)) {
         orphans.push_back({peer.public_key, *host});
+        return;
+      }
+      // The key index hashes on the key only, so the address may change here.
+      const_cast<Named*>(*it)->second.address = *host;
+      name_by_address_.insert(*it);
     });
   } catch (const WgError& e) {
     log_event(LogLevel::Error, "reconcile", {{"interface", backend_.interface()}, {"reason", e.what()}});
     return refusal_from(e);
   }
   if (!info.public_key) {
-    valid_ = false;
     std::string reason = "interface " + backend_.interface() + " has no private key";
     log_event(LogLevel::Error, "reconcile", {{"interface", backend_.interface()}, {"reason", reason}});
     return Refusal{503, reason};
   }
 
-  by_name_.clear();
-  name_by_key_.clear();
-  name_by_address_.clear();
-  orphan_by_key_.clear();
-  orphan_by_address_.clear();
-  for (auto& [name, entry] : named) {
-    // Two names cannot share an address in a consistent pool; if an outside
-    // change made them, the later one stays an orphan rather than a duplicate.
-    if (name_by_address_.count(entry.address) || by_name_.count(name)) {
-      orphans.push_back({entry.key, entry.address});
+  size_t dropped = 0;
+  for (auto it = by_name_.begin(); it != by_name_.end();) {
+    const Named* named = &*it;
+    if (auto a = name_by_address_.find(named->second.address); a != name_by_address_.end() && *a == named) {
+      ++it;
       continue;
     }
-    remember(name, entry);
+    unindex(named);
+    it = by_name_.erase(it);
+    ++dropped;
   }
+  orphan_by_key_.clear();
+  orphan_by_address_.clear();
   for (auto& [key, address] : orphans) {
     orphan_by_key_[key] = address;
     orphan_by_address_.emplace(address, key);
   }
-  size_t dropped = known.size() > by_name_.size() ? known.size() - by_name_.size() : 0;
   static_keys_ = std::move(static_keys);
   held_ranges_ = std::move(held);
   device_ = info;
@@ -144,14 +166,14 @@ std::optional<Refusal> Registry::conflict(const Name& name, const Address& addre
   if (device_.public_key && key == *device_.public_key)
     return Refusal{400, "the key is the server's own public key"};
   if (static_keys_.count(key)) return Refusal{409, "the key belongs to a static peer of the interface"};
-  if (auto it = name_by_key_.find(key); it != name_by_key_.end() && *it->second != name.value)
+  if (auto it = name_by_key_.find(key); it != name_by_key_.end() && (*it)->first != name.value)
     return Refusal{409, "the key is already registered by another device"};
   if (auto it = orphan_by_key_.find(key); it != orphan_by_key_.end() && it->second != address)
     return Refusal{409, "the key is already used by another pool peer"};
   for (const auto& range : held_ranges_)
     if (range.contains(address)) return Refusal{409, "the address lies in a range held by a static peer"};
-  if (auto it = name_by_address_.find(address); it != name_by_address_.end() && *it->second != name.value)
-    return Refusal{409, "the address is already held by device '" + *it->second + "'"};
+  if (auto it = name_by_address_.find(address); it != name_by_address_.end() && (*it)->first != name.value)
+    return Refusal{409, "the address is already held by device '" + (*it)->first + "'"};
   return std::nullopt;
 }
 
@@ -193,19 +215,25 @@ Result<Registration, Refusal> Registry::register_peer(const Name& name, const Ad
   return Registration{address, *device_.public_key, device_.listen_port, replaced};
 }
 
+void Registry::unindex(const Named* named) {
+  if (auto k = name_by_key_.find(named->second.key); k != name_by_key_.end() && *k == named) name_by_key_.erase(k);
+  if (auto a = name_by_address_.find(named->second.address); a != name_by_address_.end() && *a == named)
+    name_by_address_.erase(a);
+}
+
 void Registry::forget(const std::string& name) {
   auto it = by_name_.find(name);
   if (it == by_name_.end()) return;
-  name_by_key_.erase(it->second.key);
-  name_by_address_.erase(it->second.address);
+  unindex(&*it);
   by_name_.erase(it);
 }
 
+// `name` must not be in the view (forget it first).
 void Registry::remember(const std::string& name, const Entry& entry) {
-  auto [it, inserted] = by_name_.insert_or_assign(name, entry);
+  auto [it, inserted] = by_name_.emplace(name, entry);
   (void)inserted;
-  name_by_key_[entry.key] = &it->first;
-  name_by_address_[entry.address] = &it->first;
+  name_by_key_.insert(&*it);
+  name_by_address_.insert(&*it);
 }
 
 void Registry::remove_orphan(const WgKey& key) {
@@ -229,14 +257,16 @@ void Registry::append_journal(const std::string& name, const Entry& entry) {
 
 void Registry::rewrite_journal() {
   if (!journal_) return;
-  std::vector<JournalEntry> entries;
-  entries.reserve(by_name_.size());
-  for (const auto& [name, entry] : by_name_) entries.push_back(JournalEntry{Name{name}, entry.key, entry.created});
-  std::sort(entries.begin(), entries.end(),
-            [](const JournalEntry& a, const JournalEntry& b) { return a.created < b.created; });
+  std::vector<const Named*> order;
+  order.reserve(by_name_.size());
+  for (const auto& named : by_name_) order.push_back(&named);
+  std::stable_sort(order.begin(), order.end(),
+                   [](const Named* a, const Named* b) { return a->second.created < b->second.created; });
   try {
-    journal_->rewrite(entries);
-    journal_lines_ = entries.size();
+    journal_->rewrite([&](const Journal::EntryWriter& write) {
+      for (const Named* n : order) write(JournalEntry{Name{n->first}, n->second.key, n->second.created});
+    });
+    journal_lines_ = order.size();
   } catch (const std::exception& e) {
     log_event(LogLevel::Error, "journal", {{"reason", e.what()}});
   }
@@ -245,8 +275,7 @@ void Registry::rewrite_journal() {
 std::optional<Refusal> Registry::visit_peers(const std::function<void(const PeerStatus&)>& visit) {
   if (auto refused = refresh_if_stale()) return refused;
   struct Row {
-    const std::string* name;
-    const Entry* entry;
+    const Named* named;
     int64_t last_handshake;
     uint64_t rx, tx;
   };
@@ -256,15 +285,16 @@ std::optional<Refusal> Registry::visit_peers(const std::function<void(const Peer
     backend_.read([&](Peer&& peer) {
       auto it = name_by_key_.find(peer.public_key);
       if (it == name_by_key_.end()) return;
-      const Entry& entry = by_name_.at(*it->second);
-      rows.push_back(Row{it->second, &entry, peer.last_handshake, peer.rx_bytes, peer.tx_bytes});
+      rows.push_back(Row{*it, peer.last_handshake, peer.rx_bytes, peer.tx_bytes});
     });
   } catch (const WgError& e) {
     return refusal_from(e);
   }
-  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return *a.name < *b.name; });
-  for (const auto& r : rows)
-    visit(PeerStatus{*r.name, r.entry->key, r.entry->address, r.entry->created, r.last_handshake, r.rx, r.tx});
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.named->first < b.named->first; });
+  for (const auto& r : rows) {
+    const Entry& e = r.named->second;
+    visit(PeerStatus{r.named->first, e.key, e.address, e.created, r.last_handshake, r.rx, r.tx});
+  }
   return std::nullopt;
 }
 

@@ -76,11 +76,39 @@ class Registry {
     Address address;
     int64_t created = 0;
   };
+  using Named = std::pair<const std::string, Entry>;
+  // Indexes into by_name_ by key and by address: sets of node pointers,
+  // looked up with a key or an address (a third of the memory of maps).
+  struct KeyOf {
+    static const WgKey& of(const Named* n) { return n->second.key; }
+    static const WgKey& of(const WgKey& k) { return k; }
+    using Hash = WgKeyHash;
+  };
+  struct AddressOf {
+    static const Address& of(const Named* n) { return n->second.address; }
+    static const Address& of(const Address& a) { return a; }
+    using Hash = AddressHash;
+  };
+  template <typename Field>
+  struct IndexHash {
+    using is_transparent = void;
+    size_t operator()(const auto& x) const { return typename Field::Hash()(Field::of(x)); }
+  };
+  template <typename Field>
+  struct IndexEqual {
+    using is_transparent = void;
+    bool operator()(const auto& a, const auto& b) const { return Field::of(a) == Field::of(b); }
+  };
+  template <typename Field>
+  using Index = std::unordered_set<const Named*, IndexHash<Field>, IndexEqual<Field>>;
 
   std::optional<Refusal> refresh_if_stale();
   std::optional<Refusal> conflict(const Name& name, const Address& address, const WgKey& key) const;
   void forget(const std::string& name);
   void remember(const std::string& name, const Entry& entry);
+  void load_journal();
+  // Drops `named` from both indexes where they point at it.
+  void unindex(const Named* named);
   void remove_orphan(const WgKey& key);
   void append_journal(const std::string& name, const Entry& entry);
   void rewrite_journal();
@@ -100,8 +128,8 @@ class Registry {
   DeviceInfo device_;
 
   std::unordered_map<std::string, Entry> by_name_;
-  std::unordered_map<WgKey, const std::string*, WgKeyHash> name_by_key_;
-  std::unordered_map<Address, const std::string*, AddressHash> name_by_address_;
+  Index<KeyOf> name_by_key_;
+  Index<AddressOf> name_by_address_;
   // Pool peers with no known name (e.g. the journal was lost): a device that
   // registers for their address takes them over.
   std::unordered_map<WgKey, Address, WgKeyHash> orphan_by_key_;

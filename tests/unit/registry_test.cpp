@@ -249,3 +249,61 @@ TEST_CASE("names and created times survive a restart through the journal") {
   f.registry.reset();
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("a reconcile follows changes made outside autowg") {
+  Fixture f;
+  REQUIRE(f.reg("1", "fde3:25fb:7f6c:1::1", 1));
+  REQUIRE(f.reg("2", "fde3:25fb:7f6c:1::2", 2));
+  REQUIRE(f.reg("3", "fde3:25fb:7f6c:1::3", 3));
+  // `wg set wg0 peer K1 remove`, and K2 moved to another address.
+  f.backend.remove(key_of(1));
+  f.backend.find(key_of(2))->allowed_ips = {ip_of("fde3:25fb:7f6c:1::22/128")};
+  REQUIRE(f.registry->reconcile() == std::nullopt);
+  CHECK(f.registry->named_count() == 2);
+  // The removed name's address is free for another name ...
+  REQUIRE(f.reg("4", "fde3:25fb:7f6c:1::1", 4));
+  // ... name 2 now holds the address the interface gives it, not the old one.
+  REQUIRE(f.reg("5", "fde3:25fb:7f6c:1::2", 5));
+  check_refused(f.reg("6", "fde3:25fb:7f6c:1::22", 6), 409, "held by device '2'");
+  std::vector<std::string> seen;
+  f.registry->visit_peers([&](const PeerStatus& p) { seen.push_back(p.name + "=" + p.address.str()); });
+  CHECK(seen == std::vector<std::string>{"2=fde3:25fb:7f6c:1::22", "3=fde3:25fb:7f6c:1::3", "4=fde3:25fb:7f6c:1::1",
+                                         "5=fde3:25fb:7f6c:1::2"});
+}
+
+TEST_CASE("two names on one address after an outside change: one of them becomes an orphan") {
+  Fixture f;
+  REQUIRE(f.reg("1", "fde3:25fb:7f6c:1::1", 1));
+  REQUIRE(f.reg("2", "fde3:25fb:7f6c:1::2", 2));
+  f.backend.find(key_of(2))->allowed_ips = {ip_of("fde3:25fb:7f6c:1::1/128")};
+  REQUIRE(f.registry->reconcile() == std::nullopt);
+  // The interface lists key 1 first: name 1 keeps the address.
+  std::vector<std::string> seen;
+  f.registry->visit_peers([&](const PeerStatus& p) { seen.push_back(p.name + "=" + p.address.str()); });
+  CHECK(seen == std::vector<std::string>{"1=fde3:25fb:7f6c:1::1"});
+  // Key 2 is an orphan now: no other address can be registered with it.
+  check_refused(f.reg("7", "fde3:25fb:7f6c:1::7", 2), 409, "another pool peer");
+}
+
+TEST_CASE("the journal's later lines win, for a name and for a key") {
+  auto dir = std::filesystem::temp_directory_path() / ("autowg-test-j-" + std::to_string(getpid()));
+  Fixture f;
+  {
+    auto journal = Journal::open(dir.string(), "wg0");
+    REQUIRE(journal);
+    journal->rewrite({JournalEntry{Name{"1"}, key_of(1), 100}, JournalEntry{Name{"1"}, key_of(2), 200},
+                      JournalEntry{Name{"9"}, key_of(3), 300}, JournalEntry{Name{"3"}, key_of(3), 400}});
+  }
+  f.backend.device.peers.push_back(Peer{key_of(2), {ip_of("fde3:25fb:7f6c:1::1/128")}});
+  f.backend.device.peers.push_back(Peer{key_of(3), {ip_of("fde3:25fb:7f6c:1::3/128")}});
+  auto journal = Journal::open(dir.string(), "wg0");
+  REQUIRE(journal);
+  f.registry = f.make(&journal.value());
+  REQUIRE(f.registry->reconcile() == std::nullopt);
+  std::vector<std::string> seen;
+  f.registry->visit_peers([&](const PeerStatus& p) { seen.push_back(p.name + "@" + std::to_string(p.created)); });
+  CHECK(seen == std::vector<std::string>{"1@200", "3@400"});
+  CHECK(journal->load().size() == 2);
+  f.registry.reset();
+  std::filesystem::remove_all(dir);
+}
