@@ -4,6 +4,10 @@
 #include "dn.h"
 #include "openssl_fixture.h"
 
+#include <openssl/evp.h>
+
+#include <sstream>
+
 using namespace autowg;
 using namespace autowg::testing;
 
@@ -12,6 +16,29 @@ namespace {
 std::string cn(std::string_view pem) {
   auto r = cn_from_certificate(pem);
   return r ? *r : "refused: " + r.error();
+}
+
+// The DER inside a PEM certificate, and DER armored as a PEM certificate.
+std::string der_of(const std::string& pem) {
+  std::string b64;
+  std::istringstream in(pem);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("-----", 0) != 0) b64 += line;
+  std::string der(b64.size(), '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(der.data()),
+                          reinterpret_cast<const unsigned char*>(b64.data()), int(b64.size()));
+  REQUIRE(n > 0);
+  der.resize(size_t(n) - (b64.size() - b64.find_last_not_of('=') - 1));  // DecodeBlock keeps the padding
+  return der;
+}
+std::string pem_of(const std::string& der) {
+  std::string b64(4 * ((der.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()),
+                          reinterpret_cast<const unsigned char*>(der.data()), int(der.size()));
+  b64.resize(size_t(n));
+  std::string pem = "-----BEGIN CERTIFICATE-----\n";
+  for (size_t i = 0; i < b64.size(); i += 64) pem += b64.substr(i, 64) + "\n";
+  return pem + "-----END CERTIFICATE-----\n";
 }
 
 }  // namespace
@@ -48,6 +75,30 @@ TEST_CASE("anything but one PEM certificate is refused") {
   CHECK(cn("%ZZ" + pem).find("%-escape") != std::string::npos);
   CHECK(cn(nginx_escape(pem).substr(0, 40)).rfind("refused", 0) == 0);
   CHECK(cn(std::string(20000, 'A')).find("too large") != std::string::npos);
+}
+
+TEST_CASE("the subject is read whatever the certificate's key type") {
+  // autowg leaves the public key undecoded (see certificate.cpp).
+  OpenSslFixture certs;
+  CHECK(cn(certs.certificate("rsa", "/O=Fleet/CN=rsa-1", "", "rsa:2048")) == "rsa-1");
+  CHECK(cn(certs.certificate("ed", "/O=Fleet/CN=ed-1", "", "ed25519")) == "ed-1");
+  CHECK(cn(certs.certificate("p384", "/CN=p384-1", "", "ec -pkeyopt ec_paramgen_curve:P-384")) == "p384-1");
+}
+
+TEST_CASE("a PEM block that is not exactly one well-formed certificate is refused") {
+  OpenSslFixture certs;
+  std::string pem = certs.certificate("device", "/CN=1234");
+  std::string der = der_of(pem);
+  REQUIRE(cn(pem_of(der)) == "1234");  // the helpers round-trip
+
+  CHECK(cn(certs.private_key("device")).find("found PRIVATE KEY") != std::string::npos);
+  CHECK(cn(certs.private_key("device") + pem).find("found PRIVATE KEY") != std::string::npos);
+  CHECK(cn(pem_of(der.substr(0, der.size() - 1))).find("malformed DER") != std::string::npos);
+  CHECK(cn(pem_of(der + std::string(1, '\0'))).find("malformed DER") != std::string::npos);
+  CHECK(cn(pem_of(der.substr(0, 40))).find("malformed DER") != std::string::npos);
+  CHECK(cn(pem_of("not DER at all")).find("malformed DER") != std::string::npos);
+  // The outer SEQUENCE's first byte changed to a SET.
+  CHECK(cn(pem_of("\x31" + der.substr(1))).find("malformed DER") != std::string::npos);
 }
 
 TEST_CASE("the DN parser reads what openssl prints for real certificates") {

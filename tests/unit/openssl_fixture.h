@@ -23,13 +23,18 @@ class OpenSslFixture {
   }
   ~OpenSslFixture() { std::filesystem::remove_all(dir_); }
 
-  // A self-signed certificate for `subject` (openssl -subj syntax); returns the PEM.
-  std::string certificate(const std::string& name, const std::string& subject, const std::string& extra = "") {
+  // A self-signed certificate for `subject` (openssl -subj syntax) with a
+  // new key (openssl req -newkey syntax); returns the PEM.
+  std::string certificate(const std::string& name, const std::string& subject, const std::string& extra = "",
+                          const std::string& newkey = "ec -pkeyopt ec_paramgen_curve:P-256") {
     std::string cert = dir_ + "/" + name + ".crt";
-    run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -utf8 -days 1 " + extra +
-        " -subj '" + subject + "' -keyout " + dir_ + "/" + name + ".key -out " + cert);
+    run("openssl req -x509 -newkey " + newkey + " -nodes -utf8 -days 1 " + extra + " -subj '" + subject +
+        "' -keyout " + dir_ + "/" + name + ".key -out " + cert);
     return read(cert);
   }
+
+  // The PEM private key of a certificate made above.
+  std::string private_key(const std::string& name) { return read(dir_ + "/" + name + ".key"); }
 
   // The subject of a certificate as `openssl x509 -nameopt OPTS` prints it.
   std::string subject(const std::string& name, const std::string& nameopt) {
