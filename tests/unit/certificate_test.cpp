@@ -4,9 +4,8 @@
 #include "dn.h"
 #include "openssl_fixture.h"
 
-#include <openssl/evp.h>
-
-#include <sstream>
+#include <openssl/bio.h>
+#include <openssl/pem.h>
 
 using namespace autowg;
 using namespace autowg::testing;
@@ -18,27 +17,30 @@ std::string cn(std::string_view pem) {
   return r ? *r : "refused: " + r.error();
 }
 
-// The DER inside a PEM certificate, and DER armored as a PEM certificate.
+// The DER inside a PEM certificate, and DER armored as a PEM certificate
+// (OpenSSL's own PEM functions, not the code under test).
 std::string der_of(const std::string& pem) {
-  std::string b64;
-  std::istringstream in(pem);
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("-----", 0) != 0) b64 += line;
-  std::string der(b64.size(), '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(der.data()),
-                          reinterpret_cast<const unsigned char*>(b64.data()), int(b64.size()));
-  REQUIRE(n > 0);
-  der.resize(size_t(n) - (b64.size() - b64.find_last_not_of('=') - 1));  // DecodeBlock keeps the padding
+  BIO* in = BIO_new_mem_buf(pem.data(), int(pem.size()));
+  char *name = nullptr, *header = nullptr;
+  unsigned char* data = nullptr;
+  long len = 0;
+  REQUIRE(PEM_read_bio(in, &name, &header, &data, &len) == 1);
+  std::string der(reinterpret_cast<char*>(data), size_t(len));
+  OPENSSL_free(name);
+  OPENSSL_free(header);
+  OPENSSL_free(data);
+  BIO_free(in);
   return der;
 }
 std::string pem_of(const std::string& der) {
-  std::string b64(4 * ((der.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()),
-                          reinterpret_cast<const unsigned char*>(der.data()), int(der.size()));
-  b64.resize(size_t(n));
-  std::string pem = "-----BEGIN CERTIFICATE-----\n";
-  for (size_t i = 0; i < b64.size(); i += 64) pem += b64.substr(i, 64) + "\n";
-  return pem + "-----END CERTIFICATE-----\n";
+  BIO* out = BIO_new(BIO_s_mem());
+  REQUIRE(PEM_write_bio(out, "CERTIFICATE", "", reinterpret_cast<const unsigned char*>(der.data()),
+                        long(der.size())) > 0);
+  char* text = nullptr;
+  long n = BIO_get_mem_data(out, &text);
+  std::string pem(text, size_t(n));
+  BIO_free(out);
+  return pem;
 }
 
 }  // namespace
