@@ -34,6 +34,7 @@ demo: test-deps build
 
 # Performance figures against the reference tools (not part of test).
 bench: test-deps build
+	meson compile -C $(BUILD) bench-tools
 	bench/run --build $(BUILD) --out $(BUILD)/bench-results.md
 
 deps: build-deps test-deps

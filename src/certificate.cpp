@@ -9,6 +9,8 @@
 #include <cstring>
 #include <memory>
 
+#include "text.h"
+
 namespace autowg {
 namespace {
 
@@ -84,43 +86,13 @@ Result<std::unique_ptr<Certificate, CertificateFree>> read_certificate(BIO* bio)
   return cert;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// nginx's $ssl_client_escaped_cert is the PEM text with %XX escapes.
-Result<std::string> url_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out += text[i];
-      continue;
-    }
-    int hi = i + 2 < text.size() ? hex_value(text[i + 1]) : -1;
-    int lo = hi >= 0 ? hex_value(text[i + 2]) : -1;
-    if (lo < 0) return fail("malformed %-escape in the certificate");
-    out += char(hi << 4 | lo);
-    i += 2;
-  }
-  return out;
-}
-
-bool only_whitespace(std::string_view s) {
-  for (char c : s)
-    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return false;
-  return true;
-}
-
 }  // namespace
 
 Result<std::string> cn_from_certificate(std::string_view pem) {
   if (pem.size() > kMaxCertificateText) return fail("the certificate is too large");
-  auto text = pem.find('%') != std::string_view::npos ? url_decode(pem) : Result<std::string>(std::string(pem));
-  if (!text) return fail(text.error());
+  // nginx's $ssl_client_escaped_cert is the PEM text with %XX escapes.
+  auto text = pem.find('%') != std::string_view::npos ? percent_decode(pem) : std::string(pem);
+  if (!text) return fail("malformed %-escape in the certificate");
 
   std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(text->data(), int(text->size())));
   if (!bio) return fail("out of memory");
@@ -130,7 +102,7 @@ Result<std::string> cn_from_certificate(std::string_view pem) {
   // what a web server passes for the client certificate.
   char rest[256];
   int n = BIO_read(bio.get(), rest, sizeof rest);
-  if (n > 0 && !only_whitespace(std::string_view(rest, size_t(n))))
+  if (n > 0 && !trim(std::string_view(rest, size_t(n))).empty())
     return fail("unexpected data after the certificate");
 
   X509_NAME* subject = (*cert)->tbs->subject;
@@ -149,11 +121,7 @@ Result<std::string> cn_from_certificate(std::string_view pem) {
   int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(entry));
   if (len < 0) return fail("the CN cannot be converted to UTF-8");
   std::unique_ptr<unsigned char, OpenSslFree> owner(utf8);
-  std::string cn(reinterpret_cast<char*>(utf8), size_t(len));
-  if (cn.empty()) return fail("the CN is empty");
-  for (unsigned char c : cn)
-    if (c < 0x20 || c == 0x7f) return fail("the CN holds a control character");
-  return cn;
+  return checked_cn(std::string(reinterpret_cast<char*>(utf8), size_t(len)));
 }
 
 }  // namespace autowg

@@ -1,4 +1,5 @@
-// `autowg cleanup`: the boot-time flush of every pool peer (SPEC §5).
+// `autowg cleanup`: the boot-time flush of every pool peer (README "Commands"): it
+// keeps every peer with an allowed-ip outside the pool.
 #pragma once
 
 #include <cstddef>

@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "text.h"
+
 namespace autowg {
 namespace {
 
@@ -13,20 +15,6 @@ using Rdn = std::vector<Attribute>;
 
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-int hex_value(char c) {
-  if (is_digit(c)) return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string ascii_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
-  return out;
-}
 
 // descr ("CN", "commonName") or numericoid ("2.5.4.3", also "OID.2.5.4.3").
 bool valid_type(std::string_view type) {
@@ -54,25 +42,6 @@ bool valid_type(std::string_view type) {
 bool is_common_name(std::string_view type) {
   std::string t = ascii_lower(type);
   return t == "cn" || t == "commonname" || t == "2.5.4.3" || t == "oid.2.5.4.3";
-}
-
-bool valid_utf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    uint32_t cp = n == 1 ? c : c & (0x7f >> n);
-    for (size_t k = 1; k < n; ++k) {
-      unsigned char cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xc0) != 0x80) return false;
-      cp = cp << 6 | (cc & 0x3f);
-    }
-    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-    static const uint32_t min_for_length[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < min_for_length[n] || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) return false;
-    i += n;
-  }
-  return true;
 }
 
 class Rfc4514Parser {
@@ -214,11 +183,7 @@ Result<std::string> cn_from_subject(std::string_view subject) {
     }
   }
   if (!cn) return fail("the subject has no CN");
-  if (cn->empty()) return fail("the CN is empty");
-  if (!valid_utf8(*cn)) return fail("the CN is not valid UTF-8");
-  for (unsigned char c : *cn)
-    if (c < 0x20 || c == 0x7f) return fail("the CN holds a control character");
-  return *cn;
+  return checked_cn(*cn);
 }
 
 }  // namespace autowg

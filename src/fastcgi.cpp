@@ -2,98 +2,21 @@
 
 #include <fcgiapp.h>
 #include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 
+#include "fd.h"
 #include "log.h"
+#include "text.h"
 
 namespace autowg {
 namespace {
-
-constexpr int kBacklog = 1024;
-
-std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
-
-struct HostPort {
-  std::string host;
-  std::string port;
-};
-
-std::optional<HostPort> split_host_port(const std::string& spec) {
-  auto colon = spec.rfind(':');
-  if (colon == std::string::npos || colon == 0) return std::nullopt;
-  std::string host = spec.substr(0, colon), port = spec.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  else if (host.find(':') != std::string::npos) return std::nullopt;  // IPv6 needs brackets
-  int value = 0;
-  auto r = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (port.empty() || r.ec != std::errc() || r.ptr != port.data() + port.size() || value < 1 || value > 65535)
-    return std::nullopt;
-  return HostPort{host, port};
-}
-
-Result<int> open_unix(const std::string& path) {
-  sockaddr_un sa{};
-  if (path.size() >= sizeof sa.sun_path) return fail("--listen: socket path too long: " + path);
-  struct stat st;
-  if (lstat(path.c_str(), &st) == 0) {
-    if (!S_ISSOCK(st.st_mode)) return fail("--listen: " + path + " exists and is not a socket");
-    unlink(path.c_str());
-  }
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return fail(errno_text("socket"));
-  sa.sun_family = AF_UNIX;
-  std::memcpy(sa.sun_path, path.c_str(), path.size() + 1);
-  // Only the owner and group (the web server's) may connect: whoever can
-  // talk FastCGI here can claim any identity.
-  mode_t old = umask(0117);
-  int rc = bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-  umask(old);
-  if (rc != 0 || listen(fd, kBacklog) != 0) {
-    std::string error = errno_text("--listen " + path);
-    close(fd);
-    return fail(error);
-  }
-  return fd;
-}
-
-Result<int> open_tcp(const HostPort& hp) {
-  addrinfo hints{}, *found = nullptr;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  if (int rc = getaddrinfo(hp.host.empty() ? nullptr : hp.host.c_str(), hp.port.c_str(), &hints, &found); rc != 0)
-    return fail("--listen: cannot resolve '" + hp.host + "': " + gai_strerror(rc));
-  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> owner(found, freeaddrinfo);
-  int fd = socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return fail(errno_text("socket"));
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (bind(fd, found->ai_addr, found->ai_addrlen) != 0 || listen(fd, kBacklog) != 0) {
-    std::string error = errno_text("--listen " + hp.host + ":" + hp.port);
-    close(fd);
-    return fail(error);
-  }
-  bool loopback = (found->ai_family == AF_INET &&
-                   (ntohl(reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr.s_addr) >> 24) == 127) ||
-                  (found->ai_family == AF_INET6 &&
-                   IN6_IS_ADDR_LOOPBACK(&reinterpret_cast<sockaddr_in6*>(found->ai_addr)->sin6_addr));
-  if (!loopback)
-    log_event(LogLevel::Warning, "listen",
-              {{"address", hp.host + ":" + hp.port},
-               {"reason", "not a loopback address: anyone who reaches it can claim any identity"}});
-  return fd;
-}
 
 class FcgiRequest final : public HttpRequest {
  public:
@@ -108,13 +31,12 @@ class FcgiRequest final : public HttpRequest {
   Result<std::string, BodyError> read_body(size_t limit) override {
     std::optional<size_t> declared;
     if (auto length = param("CONTENT_LENGTH"); length && !length->empty()) {
-      size_t n = 0;
-      auto r = std::from_chars(length->data(), length->data() + length->size(), n);
-      if (r.ec == std::errc::result_out_of_range) return Failure<BodyError>{BodyError::TooLarge};
-      if (r.ec != std::errc() || r.ptr != length->data() + length->size())
+      // Only digits; a number too large for size_t is simply too large.
+      if (length->find_first_not_of("0123456789") != std::string_view::npos)
         return Failure<BodyError>{BodyError::Incomplete};
-      if (n > limit) return Failure<BodyError>{BodyError::TooLarge};
-      declared = n;
+      auto n = parse_number<size_t>(*length);
+      if (!n || *n > limit) return Failure<BodyError>{BodyError::TooLarge};
+      declared = *n;
     }
     std::string body(declared ? *declared : limit + 1, '\0');
     int got = FCGX_GetStr(body.data(), int(body.size()), request_.in);
@@ -150,7 +72,7 @@ class FcgiResponse final : public HttpResponse {
 
 // SIGTERM, SIGINT and SIGHUP arrive through a signalfd, so a signal never
 // interrupts a request half-way.
-int block_signals() {
+Fd block_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
@@ -158,34 +80,10 @@ int block_signals() {
   sigaddset(&set, SIGHUP);
   sigprocmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
-  return signalfd(-1, &set, SFD_CLOEXEC);
+  return Fd(signalfd(-1, &set, SFD_CLOEXEC));
 }
 
 }  // namespace
-
-bool valid_listen_spec(const std::string& spec) {
-  if (spec.find('/') != std::string::npos) return spec.size() < sizeof(sockaddr_un{}.sun_path);
-  return split_host_port(spec).has_value();
-}
-
-Result<int> open_listen_socket(const std::string& spec) {
-  Result<int> fd = fail("");
-  if (spec.empty()) {
-    int listening = 0;
-    socklen_t len = sizeof listening;
-    if (getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening)
-      return fail("fd 0 is not a listening socket: run autowg serve under spawn-fcgi or systemd socket "
-                  "activation, or give --listen PATH|HOST:PORT");
-    fd = 0;
-  } else if (spec.find('/') != std::string::npos) {
-    fd = open_unix(spec);
-  } else if (auto hp = split_host_port(spec)) {
-    fd = open_tcp(*hp);
-  } else {
-    return fail("--listen: '" + spec + "' is neither a socket path nor HOST:PORT");
-  }
-  return fd;
-}
 
 Responder::Responder(int listen_fd, Api& api, std::function<void()> on_hangup)
     : listen_fd_(listen_fd), api_(api), on_hangup_(std::move(on_hangup)) {}
@@ -206,9 +104,9 @@ int accept_connection(int listen_fd) {
 }  // namespace
 
 int Responder::run() {
-  int signals = block_signals();
-  if (signals < 0) {
-    log_event(LogLevel::Error, "serve", {{"reason", errno_text("signalfd")}});
+  Fd signals = block_signals();
+  if (!signals) {
+    log_event(LogLevel::Error, "serve", {{"reason", with_errno("signalfd")}});
     return 1;
   }
   if (FCGX_Init() != 0) {
@@ -223,15 +121,15 @@ int Responder::run() {
   for (;;) {
     // A kept-alive FastCGI connection carries the next request itself.
     bool kept = request.keepConnection && request.ipcFd >= 0;
-    pollfd fds[2] = {{signals, POLLIN, 0}, {kept ? request.ipcFd : listen_fd_, POLLIN, 0}};
+    pollfd fds[2] = {{signals.get(), POLLIN, 0}, {kept ? request.ipcFd : listen_fd_, POLLIN, 0}};
     if (poll(fds, 2, -1) < 0) {
       if (errno == EINTR) continue;
-      log_event(LogLevel::Error, "serve", {{"reason", errno_text("poll")}});
+      log_event(LogLevel::Error, "serve", {{"reason", with_errno("poll")}});
       return 1;
     }
     if (fds[0].revents & POLLIN) {
       signalfd_siginfo info;
-      if (read(signals, &info, sizeof info) == sizeof info) {
+      if (read(signals.get(), &info, sizeof info) == sizeof info) {
         if (info.ssi_signo == SIGHUP) {
           log_event(LogLevel::Info, "signal", {{"signal", "HUP"}, {"action", "reconcile"}});
           on_hangup_();
@@ -258,7 +156,6 @@ int Responder::run() {
     FCGX_Finish_r(&request);
   }
   FCGX_Free(&request, 1);
-  close(signals);
   return 0;
 }
 

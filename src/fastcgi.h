@@ -1,22 +1,14 @@
-// The FastCGI front: the listening socket and the libfcgi accept loop. It
-// adapts each request to the HttpRequest/HttpResponse interface of the API and
-// holds no business logic.
+// The FastCGI front: the libfcgi accept loop on a listening socket. It adapts
+// each request to the HttpRequest/HttpResponse interface of the API and holds
+// no business logic.
 #pragma once
 
 #include <functional>
 #include <string>
 
 #include "http_api.h"
-#include "result.h"
 
 namespace autowg {
-
-// An empty spec means the listening socket on fd 0 (spawn-fcgi, systemd
-// StandardInput=socket); otherwise a Unix socket PATH or HOST:PORT.
-Result<int> open_listen_socket(const std::string& spec);
-
-// Whether `spec` has the form --listen accepts (checked at startup).
-bool valid_listen_spec(const std::string& spec);
 
 // Seconds a client may stall while sending or receiving before its request is
 // dropped; it keeps a stuck client from blocking every device behind it.

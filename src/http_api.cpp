@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "peers_json.h"
+#include "text.h"
 
 namespace autowg {
 namespace {
@@ -23,18 +24,8 @@ std::string base64(std::string_view data) {
   return out;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+// Blanks around header values (RFC 9110 OWS).
+constexpr std::string_view kOws = " \t";
 
 // Whether the Accept header asks for application/json (and does not rule it
 // out with q=0).
@@ -46,8 +37,8 @@ bool wants_json(std::optional<std::string_view> accept) {
     std::string_view item = rest.substr(0, comma);
     rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
     auto semi = item.find(';');
-    if (lower(trim(item.substr(0, semi))) != kJsonType) continue;
-    std::string params = semi == std::string_view::npos ? "" : lower(item.substr(semi));
+    if (ascii_lower(trim(item.substr(0, semi), kOws)) != kJsonType) continue;
+    std::string params = semi == std::string_view::npos ? "" : ascii_lower(item.substr(semi));
     auto q = params.find("q=");
     return q == std::string::npos || std::strtod(params.c_str() + q + 2, nullptr) > 0;
   }
@@ -88,17 +79,25 @@ std::string_view status_text(int status) {
   }
 }
 
-Api::Api(const Config& config, Registry& registry) : config_(config), registry_(registry) {
-  identity_.subject_param = config.subject_param;
-  identity_.verify_param = config.verify_param;
-  identity_.cert_param = config.cert_param;
-  if (config.monitoring_secret) expected_authorization_ = base64(*config.monitoring_secret);
+int http_status(Refusal::Kind kind) {
+  switch (kind) {
+    case Refusal::Kind::BadRequest: return 400;
+    case Refusal::Kind::Conflict: return 409;
+    case Refusal::Kind::Unavailable: return 503;
+    case Refusal::Kind::Internal: return 500;
+  }
+  return 500;
+}
+
+Api::Api(ApiSettings settings, const CnPattern& pattern, const Converter& converter, Registry& registry)
+    : settings_(std::move(settings)), pattern_(pattern), converter_(converter), registry_(registry) {
+  if (settings_.monitoring_secret) expected_authorization_ = base64(*settings_.monitoring_secret);
 }
 
 void Api::handle(HttpRequest& request, HttpResponse& response) {
   std::string path = request_path(request);
   std::string method(request.param("REQUEST_METHOD").value_or(""));
-  const std::string& prefix = config_.http_prefix;
+  const std::string& prefix = settings_.http_prefix;
   std::string route = path.rfind(prefix, 0) == 0 ? path.substr(prefix.size()) : std::string();
   if (route == "v1/register") {
     if (method == "POST") return register_device(request, response);
@@ -116,7 +115,7 @@ void Api::handle(HttpRequest& request, HttpResponse& response) {
 
 void Api::register_device(HttpRequest& request, HttpResponse& response) {
   auto params = [&](std::string_view name) { return request.param(name); };
-  auto identity = identify(identity_, *config_.cn_pattern, params);
+  auto identity = identify(settings_.identity, pattern_, params);
   if (!identity) {
     log_event(LogLevel::Warning, "register", {{"status", "403"}, {"reason", identity.error()}});
     return reply(response, 403, "forbidden: " + identity.error());
@@ -135,7 +134,7 @@ void Api::register_device(HttpRequest& request, HttpResponse& response) {
     log_event(LogLevel::Warning, "register", {{"status", "400"}, {"name", name}, {"reason", key.error()}});
     return reply(response, 400, "bad key: " + key.error());
   }
-  auto address = config_.converter->address_for(identity->name);
+  auto address = converter_.address_for(identity->name);
   if (!address) {
     log_event(LogLevel::Warning, "register",
               {{"status", "403"}, {"name", name}, {"key", key->fingerprint()}, {"reason", address.error()}});
@@ -144,18 +143,19 @@ void Api::register_device(HttpRequest& request, HttpResponse& response) {
   auto registration = registry_.register_peer(identity->name, *address, *key);
   if (!registration) {
     const Refusal& r = registration.error();
-    log_event(level_for(r.status), "register",
-              {{"status", std::to_string(r.status)}, {"name", name}, {"ip", address->str()},
+    int status = http_status(r.kind);
+    log_event(level_for(status), "register",
+              {{"status", std::to_string(status)}, {"name", name}, {"ip", address->str()},
                {"key", key->fingerprint()}, {"reason", r.reason}});
-    return reply(response, r.status, r.reason);
+    return reply(response, status, r.reason);
   }
   log_event(LogLevel::Info, "register",
             {{"status", "200"}, {"name", name}, {"ip", address->str()}, {"key", key->fingerprint()},
              {"replaced", registration->replaced ? registration->replaced->fingerprint() : "-"}});
 
-  std::string endpoint = config_.endpoint_host + ":" + std::to_string(registration->listen_port);
+  std::string endpoint = settings_.endpoint_host + ":" + std::to_string(registration->listen_port);
   std::string server_key = registration->server_key.base64();
-  std::string route = config_.route.str();
+  std::string route = settings_.route.str();
   std::string ip = registration->address.str();
   if (wants_json(request.param("HTTP_ACCEPT"))) {
     rapidjson::StringBuffer buffer;
@@ -170,7 +170,7 @@ void Api::register_device(HttpRequest& request, HttpResponse& response) {
     w.Key("ip");
     w.String(ip.c_str());
     w.Key("keepalive");
-    w.Int(config_.keepalive);
+    w.Int(settings_.keepalive);
     w.EndObject();
     response.start(200, {{"Content-Type", kJsonType}});
     response.write(std::string_view(buffer.GetString(), buffer.GetSize()));
@@ -179,16 +179,16 @@ void Api::register_device(HttpRequest& request, HttpResponse& response) {
   }
   reply(response, 200,
         "endpoint=" + endpoint + "\npubkey=" + server_key + "\nroute=" + route + "\nip=" + ip +
-            "\nkeepalive=" + std::to_string(config_.keepalive));
+            "\nkeepalive=" + std::to_string(settings_.keepalive));
 }
 
 bool Api::authorized(const HttpRequest& request) const {
   auto header = request.param("HTTP_AUTHORIZATION");
   if (!header) return false;
-  std::string_view value = trim(*header);
+  std::string_view value = trim(*header, kOws);
   auto space = value.find(' ');
-  if (space == std::string_view::npos || lower(value.substr(0, space)) != "basic") return false;
-  std::string_view credentials = trim(value.substr(space + 1));
+  if (space == std::string_view::npos || ascii_lower(value.substr(0, space)) != "basic") return false;
+  std::string_view credentials = trim(value.substr(space + 1), kOws);
   const std::string& expected = expected_authorization_;
   // Constant time over the expected length; a length mismatch fails anyway.
   std::string padded(credentials.substr(0, expected.size()));
@@ -198,7 +198,7 @@ bool Api::authorized(const HttpRequest& request) const {
 }
 
 void Api::peers(HttpRequest& request, HttpResponse& response) {
-  if (!config_.monitoring_secret) {
+  if (!settings_.monitoring_secret) {
     log_event(LogLevel::Warning, "peers", {{"status", "404"}, {"reason", "monitoring is off"}});
     return reply(response, 404, "not found");
   }
@@ -219,8 +219,9 @@ void Api::peers(HttpRequest& request, HttpResponse& response) {
     writer.peer(p);
   });
   if (refused) {
-    log_event(level_for(refused->status), "peers", {{"status", std::to_string(refused->status)}, {"reason", refused->reason}});
-    return reply(response, refused->status, refused->reason);
+    int status = http_status(refused->kind);
+    log_event(level_for(status), "peers", {{"status", std::to_string(status)}, {"reason", refused->reason}});
+    return reply(response, status, refused->reason);
   }
   start();
   writer.end();

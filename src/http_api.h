@@ -1,4 +1,4 @@
-// The HTTP API (SPEC §4, §6): routes, statuses and bodies. It sees a request
+// The HTTP API (README "HTTP API"): routes, statuses and bodies. It sees a request
 // through a small interface, so the FastCGI loop is a thin adapter and the
 // API is unit-tested without a web server.
 //
@@ -12,8 +12,10 @@
 #include <utility>
 #include <vector>
 
+#include "cn_pattern.h"
 #include "identity.h"
-#include "options.h"
+#include "ip6.h"
+#include "naming.h"
 #include "registry.h"
 
 namespace autowg {
@@ -38,9 +40,19 @@ class HttpResponse {
   virtual void write(std::string_view data) = 0;
 };
 
+// What the API needs from the command line.
+struct ApiSettings {
+  std::string http_prefix = "/";  // ends in '/'
+  Prefix route;
+  std::string endpoint_host;  // IPv6 literals already in brackets
+  int keepalive = 25;
+  IdentitySettings identity;
+  std::optional<std::string> monitoring_secret;  // "user:password"; unset: peers.json is off
+};
+
 class Api {
  public:
-  Api(const Config& config, Registry& registry);
+  Api(ApiSettings settings, const CnPattern& pattern, const Converter& converter, Registry& registry);
   void handle(HttpRequest& request, HttpResponse& response);
 
  private:
@@ -48,13 +60,17 @@ class Api {
   void peers(HttpRequest& request, HttpResponse& response);
   bool authorized(const HttpRequest& request) const;
 
-  const Config& config_;
+  ApiSettings settings_;
+  const CnPattern& pattern_;
+  const Converter& converter_;
   Registry& registry_;
-  IdentitySettings identity_;
   std::string expected_authorization_;  // "Basic base64(secret)"
 };
 
-// "Status: 404 Not Found" text for a status code.
+// "Not Found" for 404.
 std::string_view status_text(int status);
+
+// The HTTP status that answers a refusal of each kind.
+int http_status(Refusal::Kind kind);
 
 }  // namespace autowg

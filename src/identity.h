@@ -1,5 +1,5 @@
 // Identity: the FastCGI params the web server set → the device's name
-// (SPEC §2). Where a verification param is configured anything but SUCCESS is
+// (README "Security model"). Where a verification param is configured anything but SUCCESS is
 // refused; the CN comes from the PEM certificate when a certificate param is
 // configured, else from the subject DN; --cn-pattern turns the CN into a name.
 #pragma once
@@ -17,8 +17,13 @@ namespace autowg {
 
 using ParamLookup = std::function<std::optional<std::string_view>(std::string_view name)>;
 
+// The original autowg's X-Client-Subject request header, as FastCGI names it.
+// (A macro too, so that --help can splice it into its text at compile time.)
+#define AUTOWG_DEFAULT_SUBJECT_PARAM "HTTP_X_CLIENT_SUBJECT"
+inline constexpr std::string_view kDefaultSubjectParam = AUTOWG_DEFAULT_SUBJECT_PARAM;
+
 struct IdentitySettings {
-  std::string subject_param = "HTTP_X_CLIENT_SUBJECT";
+  std::string subject_param{kDefaultSubjectParam};
   std::string verify_param;  // empty: not checked
   std::string cert_param;    // empty: the subject is used
 };

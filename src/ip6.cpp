@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "text.h"
+
 namespace autowg {
 
 std::optional<Address> Address::parse(std::string_view text) {
@@ -66,12 +68,10 @@ Result<Prefix> Prefix::parse(std::string_view text) {
   auto address = Address::parse(text.substr(0, slash));
   if (!address) return fail("'" + std::string(text) + "' is not an IPv6 prefix: bad address");
   auto len_text = text.substr(slash + 1);
-  int length = -1;
-  auto r = std::from_chars(len_text.data(), len_text.data() + len_text.size(), length);
-  if (len_text.empty() || r.ec != std::errc() || r.ptr != len_text.data() + len_text.size() || length < 0 ||
-      length > 128)
+  auto length = parse_number<int>(len_text);
+  if (!length || *length < 0 || *length > 128)
     return fail("'" + std::string(text) + "' is not an IPv6 prefix: length must be 0-128");
-  Prefix prefix(*address, length);
+  Prefix prefix(*address, *length);
   if (prefix.network_ != *address)
     return fail("'" + std::string(text) + "' has host bits set; did you mean " + prefix.str() + "?");
   return prefix;

@@ -6,17 +6,16 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
 
+#include "text.h"
+
 namespace autowg {
 namespace {
 
-std::string system_error(const std::string& what, const std::string& path) {
-  return what + " " + path + ": " + std::strerror(errno);
-}
+std::string system_error(const std::string& what, const std::string& path) { return with_errno(what + " " + path); }
 
 // Names may hold any byte the --cn-pattern lets through; escape all but a
 // plain set so a line always splits on blanks.
@@ -33,23 +32,6 @@ std::string escape_name(const std::string& name) {
       out += hex[c >> 4];
       out += hex[c & 15];
     }
-  }
-  return out;
-}
-
-std::optional<std::string> unescape_name(std::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out += text[i];
-      continue;
-    }
-    unsigned value = 0;
-    if (i + 2 >= text.size()) return std::nullopt;
-    auto r = std::from_chars(text.data() + i + 1, text.data() + i + 3, value, 16);
-    if (r.ec != std::errc() || r.ptr != text.data() + i + 3) return std::nullopt;
-    out += char(value);
-    i += 2;
   }
   return out;
 }
@@ -87,12 +69,13 @@ Result<JournalEntry> parse_journal_line(std::string_view line) {
   }
   if (fields.size() != 4 || fields[0] != "register") return fail("not a journal line");
   JournalEntry entry;
-  auto r = std::from_chars(fields[1].data(), fields[1].data() + fields[1].size(), entry.created);
-  if (r.ec != std::errc() || r.ptr != fields[1].data() + fields[1].size()) return fail("bad time");
+  auto created = parse_number<int64_t>(fields[1]);
+  if (!created) return fail("bad time");
+  entry.created = *created;
   auto key = WgKey::parse(fields[2]);
   if (!key) return fail("bad key");
   entry.key = *key;
-  auto name = unescape_name(fields[3]);
+  auto name = percent_decode(fields[3]);
   if (!name || name->empty()) return fail("bad name");
   entry.name = Name{*name};
   return entry;
@@ -101,27 +84,15 @@ Result<JournalEntry> parse_journal_line(std::string_view line) {
 Result<Journal> Journal::open(const std::string& state_dir, const std::string& interface) {
   if (!make_directory(state_dir)) return fail(system_error("cannot create state directory", state_dir));
   std::string lock_path = state_dir + "/" + interface + ".lock";
-  int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-  if (fd < 0) return fail(system_error("cannot open lock", lock_path));
-  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    std::string holder = read_pid(fd);
-    ::close(fd);
-    return fail("another autowg (pid " + holder + ") already manages " + interface + " (lock " + lock_path + ")");
-  }
+  Fd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640));
+  if (!lock) return fail(system_error("cannot open lock", lock_path));
+  if (flock(lock.get(), LOCK_EX | LOCK_NB) != 0)
+    return fail("another autowg (pid " + read_pid(lock.get()) + ") already manages " + interface + " (lock " +
+                lock_path + ")");
   std::string pid = std::to_string(getpid()) + "\n";
-  if (ftruncate(fd, 0) != 0 || pwrite(fd, pid.data(), pid.size(), 0) != ssize_t(pid.size())) {
-    ::close(fd);
+  if (ftruncate(lock.get(), 0) != 0 || pwrite(lock.get(), pid.data(), pid.size(), 0) != ssize_t(pid.size()))
     return fail(system_error("cannot write lock", lock_path));
-  }
-  return Journal(state_dir + "/" + interface + ".journal", fd);
-}
-
-Journal::Journal(Journal&& other) noexcept : path_(std::move(other.path_)), lock_fd_(other.lock_fd_) {
-  other.lock_fd_ = -1;
-}
-
-Journal::~Journal() {
-  if (lock_fd_ >= 0) ::close(lock_fd_);
+  return Journal(state_dir + "/" + interface + ".journal", std::move(lock));
 }
 
 void Journal::load(const EntryVisitor& visit, size_t* skipped) const {
@@ -146,13 +117,10 @@ std::vector<JournalEntry> Journal::load(size_t* skipped) const {
 
 void Journal::append(const JournalEntry& entry) {
   std::string line = format_journal_line(entry);
-  int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-  if (fd < 0) throw std::runtime_error(system_error("cannot open journal", path_));
-  ssize_t written = ::write(fd, line.data(), line.size());
-  int saved = errno;
-  ::close(fd);
-  errno = saved;
-  if (written != ssize_t(line.size())) throw std::runtime_error(system_error("cannot write journal", path_));
+  Fd fd(::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
+  if (!fd) throw std::runtime_error(system_error("cannot open journal", path_));
+  if (::write(fd.get(), line.data(), line.size()) != ssize_t(line.size()))
+    throw std::runtime_error(system_error("cannot write journal", path_));
 }
 
 void Journal::rewrite(const std::vector<JournalEntry>& entries) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "fd.h"
 #include "naming.h"
 #include "result.h"
 #include "wgkey.h"
@@ -27,9 +28,8 @@ class Journal {
   // waiting. The error names the holder's pid when another autowg has it.
   static Result<Journal> open(const std::string& state_dir, const std::string& interface);
 
-  Journal(Journal&& other) noexcept;
-  Journal& operator=(Journal&&) = delete;
-  ~Journal();
+  Journal(Journal&&) = default;
+  Journal& operator=(Journal&&) = default;
 
   using EntryVisitor = std::function<void(JournalEntry&&)>;
   // Every recorded registration, oldest first, streamed; a later line for a
@@ -48,10 +48,10 @@ class Journal {
   const std::string& path() const { return path_; }
 
  private:
-  Journal(std::string path, int lock_fd) : path_(std::move(path)), lock_fd_(lock_fd) {}
+  Journal(std::string path, Fd lock) : path_(std::move(path)), lock_(std::move(lock)) {}
 
   std::string path_;
-  int lock_fd_ = -1;
+  Fd lock_;  // flock'ed for as long as this Journal lives
 };
 
 // The journal's line format, exposed for tests.

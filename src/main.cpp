@@ -7,6 +7,7 @@
 #include "fastcgi.h"
 #include "http_api.h"
 #include "journal.h"
+#include "listen.h"
 #include "log.h"
 #include "options.h"
 #include "registry.h"
@@ -53,9 +54,9 @@ int run_serve(const Config& config) {
     std::cerr << "autowg: cannot serve " << config.interface << ": " << journal.error() << "\n";
     return 1;
   }
-  auto listen_fd = open_listen_socket(config.listen);
-  if (!listen_fd) {
-    std::cerr << "autowg: " << listen_fd.error() << "\n";
+  auto listening = ListeningSocket::open(config.listen);
+  if (!listening) {
+    std::cerr << "autowg: " << listening.error() << "\n";
     return 1;
   }
   auto backend = make_backend(config.backend, config.interface);
@@ -64,11 +65,11 @@ int run_serve(const Config& config) {
             {{"version", AUTOWG_VERSION}, {"interface", config.interface}, {"backend", backend->name()},
              {"pool", config.pool.str()},
              {"converter", std::string(converter_name(config.converter_kind))},
-             {"monitoring", config.monitoring_secret ? "on" : "off"}});
+             {"monitoring", config.api.monitoring_secret ? "on" : "off"}});
   // A missing interface is not fatal: requests get 503 until it appears.
   registry.reconcile();
-  Api api(config, registry);
-  Responder responder(*listen_fd, api, [&] { registry.reconcile(); });
+  Api api(config.api, *config.cn_pattern, *config.converter, registry);
+  Responder responder(listening->fd(), api, [&] { registry.reconcile(); });
   return responder.run();
 }
 

@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "text.h"
+
 namespace autowg {
 namespace {
 
@@ -66,10 +68,7 @@ class Metans final : public Converter {
 
   Result<Address> address_for(const Name& name) const override {
     if (name.value.empty()) return fail("metans needs a non-empty name");
-    std::string lower = name.value;
-    for (char& c : lower)
-      if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
-    auto fqdn = expand(template_, lower);
+    auto fqdn = expand(template_, ascii_lower(name.value));
     if (!fqdn) return fail(fqdn.error());
 
     std::vector<std::string_view> labels;

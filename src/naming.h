@@ -1,4 +1,5 @@
-// Converters: a device name → its address in the pool (SPEC §3).
+// Converters: a device name → its address in the pool (README "Which address
+// will device X get?").
 //
 // direct-bcd writes a 1-4 digit number as BCD into the last 16 bits;
 // metans hashes the name's DNS labels with BLAKE2b-128 (metans.net scheme).

@@ -2,12 +2,11 @@
 
 #include <argh.h>
 
-#include "fastcgi.h"
-
-#include <charconv>
 #include <fstream>
 #include <map>
 #include <sstream>
+
+#include "text.h"
 
 namespace autowg {
 namespace {
@@ -34,8 +33,7 @@ const OptionSpec kOptions[] = {
     {"endpoint", "HOST", kServe, "host or IP devices connect to; the port comes from the interface (required)"},
     {"keepalive", "SECONDS", kServe, "persistent keepalive told to devices, 0-65535 (default: 25)"},
     {"http-prefix", "PATH", kServe, "URL path prefix of the API (default: /)"},
-    {"subject-param", "NAME", kServe,
-     "FastCGI param holding the subject DN (default: HTTP_X_CLIENT_SUBJECT)"},
+    {"subject-param", "NAME", kServe, "FastCGI param holding the subject DN (default: " AUTOWG_DEFAULT_SUBJECT_PARAM ")"},
     {"verify-param", "NAME", kServe, "FastCGI param that must be SUCCESS, e.g. SSL_CLIENT_VERIFY (default: none)"},
     {"cert-param", "NAME", kServe, "FastCGI param holding the PEM client certificate; the CN is read from it"},
     {"auth-file", "FILE", kServe, "file holding user:password for peers.json (or env HTTP_AUTH)"},
@@ -80,12 +78,11 @@ Prefix parse_prefix(const char* option, const std::string& text) {
 }
 
 int parse_int(const char* option, const std::string& text, int min, int max) {
-  int value = 0;
-  auto r = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || r.ec != std::errc() || r.ptr != text.data() + text.size() || value < min || value > max)
+  auto value = parse_number<int>(text);
+  if (!value || *value < min || *value > max)
     refuse(std::string("--") + option + ": '" + text + "' is not a whole number from " + std::to_string(min) +
            " to " + std::to_string(max));
-  return value;
+  return *value;
 }
 
 std::string parse_endpoint(const std::string& text) {
@@ -242,26 +239,29 @@ void fill_interface(Config& config, const std::string& name) {
 }
 
 void fill_serve(Config& config, Parsed& p, const std::optional<std::string>& environment_auth) {
-  config.route = parse_prefix("route", require(p, "route", "serve"));
-  config.endpoint_host = parse_endpoint(require(p, "endpoint", "serve"));
-  config.keepalive = parse_int("keepalive", take(p, "keepalive", "25"), 0, 65535);
-  config.http_prefix = parse_http_prefix(take(p, "http-prefix", "/"));
-  config.subject_param = take(p, "subject-param", config.subject_param);
-  config.verify_param = take(p, "verify-param", "");
-  config.cert_param = take(p, "cert-param", "");
+  ApiSettings& api = config.api;
+  api.route = parse_prefix("route", require(p, "route", "serve"));
+  api.endpoint_host = parse_endpoint(require(p, "endpoint", "serve"));
+  api.keepalive = parse_int("keepalive", take(p, "keepalive", "25"), 0, 65535);
+  api.http_prefix = parse_http_prefix(take(p, "http-prefix", "/"));
   for (const char* name : {"subject-param", "verify-param", "cert-param"})
     if (p.params.count(name) && p.params[name].empty()) refuse(std::string("--") + name + ": must not be empty");
-  config.listen = take(p, "listen", "");
-  if (p.params.count("listen") && !valid_listen_spec(config.listen))
-    refuse("--listen: '" + config.listen + "' is neither a socket path (with a '/') nor HOST:PORT");
+  api.identity.subject_param = take(p, "subject-param", api.identity.subject_param);
+  api.identity.verify_param = take(p, "verify-param", "");
+  api.identity.cert_param = take(p, "cert-param", "");
+  if (p.params.count("listen")) {
+    auto listen = ListenSpec::parse(p.params["listen"]);
+    if (!listen) refuse("--listen: " + listen.error());
+    config.listen = *listen;
+  }
   config.reconcile_interval = parse_int("reconcile-interval", take(p, "reconcile-interval", "60"), 1, 86400);
   if (p.params.count("auth-file")) {
     if (environment_auth) refuse("both HTTP_AUTH and --auth-file are set; use one");
-    config.monitoring_secret = read_secret_file(p.params["auth-file"]);
-    check_secret(*config.monitoring_secret, "--auth-file");
+    api.monitoring_secret = read_secret_file(p.params["auth-file"]);
+    check_secret(*api.monitoring_secret, "--auth-file");
   } else if (environment_auth) {
     check_secret(*environment_auth, "HTTP_AUTH");
-    config.monitoring_secret = environment_auth;
+    api.monitoring_secret = environment_auth;
   }
 }
 

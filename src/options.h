@@ -10,7 +10,9 @@
 #include <vector>
 
 #include "cn_pattern.h"
+#include "http_api.h"
 #include "ip6.h"
+#include "listen.h"
 #include "naming.h"
 #include "wireguard.h"
 
@@ -32,17 +34,10 @@ struct Config {
   ConverterKind converter_kind = ConverterKind::DirectBcd;
   std::string metans_template = "%s";
 
-  Prefix route;
-  std::string endpoint_host;  // IPv6 literals already in brackets
-  std::string http_prefix = "/";
-  int keepalive = 25;
-  std::string subject_param = "HTTP_X_CLIENT_SUBJECT";
-  std::string verify_param;  // empty: not checked
-  std::string cert_param;    // empty: the subject param is used
-  std::optional<std::string> monitoring_secret;  // "user:password"; unset: peers.json is off
+  ApiSettings api;  // serve
   std::string state_dir = "/run/autowg";
   BackendKind backend = BackendKind::Netlink;
-  std::string listen;  // empty: the socket is on fd 0
+  ListenSpec listen;  // serve; by default the socket on fd 0
   int reconcile_interval = 60;
 };
 

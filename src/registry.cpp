@@ -27,9 +27,9 @@ Registry::Registry(Backend& backend, const Prefix& pool, Journal* journal, Clock
 Refusal Registry::refusal_from(const WgError& error) {
   if (error.kind() == WgError::Kind::NoDevice) {
     valid_ = false;
-    return Refusal{503, error.what()};
+    return Refusal{Refusal::Kind::Unavailable, error.what()};
   }
-  return Refusal{500, error.what()};
+  return Refusal{Refusal::Kind::Internal, error.what()};
 }
 
 void Registry::load_journal() {
@@ -57,21 +57,27 @@ void Registry::load_journal() {
 
 // Reconciles in place: the address index is rebuilt from what the interface
 // says, for the names whose key it still has (the view's, or the first time
-// the journal's); a name left out of the index is dropped afterwards.
+// the journal's); a name left out of the index is dropped when the snapshot
+// is adopted.
 std::optional<Refusal> Registry::reconcile() {
   if (!loaded_journal_ && journal_) load_journal();
-  name_by_address_.clear();
-  // Until this reconcile completes the view is not to be used.
-  valid_ = false;
+  auto snapshot = read_snapshot();
+  if (!snapshot) {
+    log_event(LogLevel::Error, "reconcile", {{"interface", backend_.interface()}, {"reason", snapshot.error().reason}});
+    return snapshot.error();
+  }
+  adopt(std::move(*snapshot));
+  return std::nullopt;
+}
 
-  uint64_t instance = backend_.instance();
-  DeviceInfo info;
-  std::vector<std::pair<WgKey, Address>> orphans;
-  std::unordered_set<WgKey, WgKeyHash> static_keys;
-  std::vector<Prefix> held;
-  size_t pool_peers = 0;
+Result<Registry::Snapshot, Refusal> Registry::read_snapshot() {
+  name_by_address_.clear();
+  // Until the snapshot is adopted the view is not to be used.
+  valid_ = false;
+  Snapshot snap;
+  snap.instance = backend_.instance();
   try {
-    info = backend_.read([&](Peer&& peer) {
+    snap.info = backend_.read([&](Peer&& peer) {
       bool pool_peer = is_pool_peer(peer, pool_);
       std::optional<Address> host;
       for (const auto& ip : peer.allowed_ips) {
@@ -79,19 +85,19 @@ std::optional<Refusal> Registry::reconcile() {
         if (pool_peer && ip.cidr == 128 && !host)
           host = Address(ip.addr);
         else
-          held.push_back(*ip.as_prefix());
+          snap.held.push_back(*ip.as_prefix());
       }
       if (!pool_peer) {
-        static_keys.insert(peer.public_key);
+        snap.static_keys.insert(peer.public_key);
         return;
       }
-      ++pool_peers;
+      ++snap.pool_peers;
       if (!host) return;  // a pool peer holding only ranges: they are in `held`
       auto it = name_by_key_.find(peer.public_key);
       // Two names cannot share an address in a consistent pool; if an outside
       // change made them, the later one stays an orphan rather than a duplicate.
       if (it == name_by_key_.end() || name_by_address_.count(*host)) {
-        orphans.push_back({peer.public_key, *host});
+        snap.orphans.push_back({peer.public_key, *host});
         return;
       }
       // The key index hashes on the key only, so the address may change here.
@@ -99,15 +105,16 @@ std::optional<Refusal> Registry::reconcile() {
       name_by_address_.insert(*it);
     });
   } catch (const WgError& e) {
-    log_event(LogLevel::Error, "reconcile", {{"interface", backend_.interface()}, {"reason", e.what()}});
-    return refusal_from(e);
+    return Failure<Refusal>{refusal_from(e)};
   }
-  if (!info.public_key) {
-    std::string reason = "interface " + backend_.interface() + " has no private key";
-    log_event(LogLevel::Error, "reconcile", {{"interface", backend_.interface()}, {"reason", reason}});
-    return Refusal{503, reason};
-  }
+  if (!snap.info.public_key)
+    return Failure<Refusal>{{Refusal::Kind::Unavailable, "interface " + backend_.interface() + " has no private key"}};
+  return snap;
+}
 
+// Drops the names the read did not re-index and takes the rest of the
+// snapshot as the view.
+void Registry::adopt(Snapshot&& snap) {
   size_t dropped = 0;
   for (auto it = by_name_.begin(); it != by_name_.end();) {
     const Named* named = &*it;
@@ -121,14 +128,14 @@ std::optional<Refusal> Registry::reconcile() {
   }
   orphan_by_key_.clear();
   orphan_by_address_.clear();
-  for (auto& [key, address] : orphans) {
+  for (auto& [key, address] : snap.orphans) {
     orphan_by_key_[key] = address;
     orphan_by_address_.emplace(address, key);
   }
-  static_keys_ = std::move(static_keys);
-  held_ranges_ = std::move(held);
-  device_ = info;
-  instance_ = instance;
+  static_keys_ = std::move(snap.static_keys);
+  held_ranges_ = std::move(snap.held);
+  device_ = snap.info;
+  instance_ = snap.instance;
   reconciled_at_ = clock_.monotonic_seconds();
   valid_ = true;
   if (!loaded_journal_ || dropped > 0 || journal_lines_ > 2 * by_name_.size() + 16) rewrite_journal();
@@ -136,19 +143,18 @@ std::optional<Refusal> Registry::reconcile() {
 
   log_event(LogLevel::Info, "reconcile",
             {{"interface", backend_.interface()},
-             {"pool_peers", std::to_string(pool_peers)},
+             {"pool_peers", std::to_string(snap.pool_peers)},
              {"named", std::to_string(by_name_.size())},
              {"orphans", std::to_string(orphan_by_key_.size())},
              {"static_peers", std::to_string(static_keys_.size())},
              {"listen_port", std::to_string(device_.listen_port)}});
-  return std::nullopt;
 }
 
 std::optional<Refusal> Registry::refresh_if_stale() {
   uint64_t instance = backend_.instance();
   if (instance == 0) {
     valid_ = false;
-    return Refusal{503, "interface " + backend_.interface() + " does not exist"};
+    return Refusal{Refusal::Kind::Unavailable, "interface " + backend_.interface() + " does not exist"};
   }
   const char* why = nullptr;
   if (!valid_)
@@ -164,22 +170,22 @@ std::optional<Refusal> Registry::refresh_if_stale() {
 
 std::optional<Refusal> Registry::conflict(const Name& name, const Address& address, const WgKey& key) const {
   if (device_.public_key && key == *device_.public_key)
-    return Refusal{400, "the key is the server's own public key"};
-  if (static_keys_.count(key)) return Refusal{409, "the key belongs to a static peer of the interface"};
+    return Refusal{Refusal::Kind::BadRequest, "the key is the server's own public key"};
+  if (static_keys_.count(key)) return Refusal{Refusal::Kind::Conflict, "the key belongs to a static peer of the interface"};
   if (auto it = name_by_key_.find(key); it != name_by_key_.end() && (*it)->first != name.value)
-    return Refusal{409, "the key is already registered by another device"};
+    return Refusal{Refusal::Kind::Conflict, "the key is already registered by another device"};
   if (auto it = orphan_by_key_.find(key); it != orphan_by_key_.end() && it->second != address)
-    return Refusal{409, "the key is already used by another pool peer"};
+    return Refusal{Refusal::Kind::Conflict, "the key is already used by another pool peer"};
   for (const auto& range : held_ranges_)
-    if (range.contains(address)) return Refusal{409, "the address lies in a range held by a static peer"};
+    if (range.contains(address)) return Refusal{Refusal::Kind::Conflict, "the address lies in a range held by a static peer"};
   if (auto it = name_by_address_.find(address); it != name_by_address_.end() && (*it)->first != name.value)
-    return Refusal{409, "the address is already held by device '" + (*it)->first + "'"};
+    return Refusal{Refusal::Kind::Conflict, "the address is already held by device '" + (*it)->first + "'"};
   return std::nullopt;
 }
 
 Result<Registration, Refusal> Registry::register_peer(const Name& name, const Address& address, const WgKey& key) {
   if (auto refused = refresh_if_stale()) return Failure<Refusal>{*refused};
-  if (!pool_.contains(address)) return Failure<Refusal>{{500, "address " + address.str() + " is outside the pool"}};
+  if (!pool_.contains(address)) return Failure<Refusal>{{Refusal::Kind::Internal, "address " + address.str() + " is outside the pool"}};
   if (auto refused = conflict(name, address, key)) return Failure<Refusal>{*refused};
 
   Change change;

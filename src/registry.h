@@ -1,6 +1,7 @@
-// The registration service (SPEC §4, §7): who holds which address and key in
-// the pool, and the one change per registration. It knows nothing of HTTP: a
-// refusal carries the status a front end should answer with.
+// The registration service: who holds which address and key in the pool,
+// and the one change per registration (README "HTTP API"). It knows nothing
+// of HTTP: a refusal says what kind it is, and the front end decides what
+// that becomes.
 //
 // The kernel is the truth. The in-memory view is rebuilt from a full read of
 // the interface at start, on demand (SIGHUP), when it is older than a bound,
@@ -26,7 +27,13 @@
 namespace autowg {
 
 struct Refusal {
-  int status;  // HTTP status: 400, 409, 500, 503
+  enum class Kind {
+    BadRequest,   // the device's own input cannot be used (e.g. the server's key)
+    Conflict,     // the key or address belongs to someone else
+    Unavailable,  // the interface is missing or not configured; may pass
+    Internal,     // the kernel refused a change, or a broken invariant
+  };
+  Kind kind;
   std::string reason;
 };
 
@@ -102,6 +109,18 @@ class Registry {
   template <typename Field>
   using Index = std::unordered_set<const Named*, IndexHash<Field>, IndexEqual<Field>>;
 
+  // What a full read of the interface says beyond the named peers, which are
+  // re-indexed in place as the read goes (a large view is never held twice).
+  struct Snapshot {
+    DeviceInfo info;
+    uint64_t instance = 0;
+    size_t pool_peers = 0;
+    std::vector<std::pair<WgKey, Address>> orphans;
+    std::unordered_set<WgKey, WgKeyHash> static_keys;
+    std::vector<Prefix> held;
+  };
+  Result<Snapshot, Refusal> read_snapshot();
+  void adopt(Snapshot&& snapshot);
   std::optional<Refusal> refresh_if_stale();
   std::optional<Refusal> conflict(const Name& name, const Address& address, const WgKey& key) const;
   void forget(const std::string& name);

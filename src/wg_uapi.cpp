@@ -8,9 +8,12 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
+#include <memory>
 #include <string_view>
+
+#include "fd.h"
+#include "text.h"
 
 namespace autowg {
 namespace {
@@ -31,42 +34,6 @@ WgError socket_error(int err, const std::string& path, const char* what) {
     default:
       return WgError(WgError::Kind::Other, where + std::strerror(err));
   }
-}
-
-std::string hex(const WgKey& key) {
-  static const char digits[] = "0123456789abcdef";
-  std::string out;
-  for (uint8_t b : key.bytes()) {
-    out += digits[b >> 4];
-    out += digits[b & 15];
-  }
-  return out;
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::optional<WgKey> parse_hex_key(std::string_view text) {
-  if (text.size() != 2 * WgKey::kSize) return std::nullopt;
-  WgKey::Bytes bytes;
-  for (size_t i = 0; i < WgKey::kSize; ++i) {
-    int hi = hex_digit(text[2 * i]), lo = hex_digit(text[2 * i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    bytes[i] = uint8_t(hi << 4 | lo);
-  }
-  return WgKey(bytes);
-}
-
-template <typename T>
-std::optional<T> parse_number(std::string_view text) {
-  T value{};
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
 }
 
 std::optional<AllowedIp> parse_allowed_ip(std::string_view text) {
@@ -91,13 +58,13 @@ std::optional<AllowedIp> parse_allowed_ip(std::string_view text) {
 // The interface's public key from its private key (X25519), which is what
 // the uapi reports about the device itself.
 std::optional<WgKey> public_from_private(const WgKey& private_key) {
-  EVP_PKEY* pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, nullptr, private_key.bytes().data(), WgKey::kSize);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> pkey(
+      EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, nullptr, private_key.bytes().data(), WgKey::kSize),
+      EVP_PKEY_free);
   if (!pkey) return std::nullopt;
   WgKey::Bytes pub;
   size_t len = pub.size();
-  bool ok = EVP_PKEY_get_raw_public_key(pkey, pub.data(), &len) == 1 && len == pub.size();
-  EVP_PKEY_free(pkey);
-  if (!ok) return std::nullopt;
+  if (EVP_PKEY_get_raw_public_key(pkey.get(), pub.data(), &len) != 1 || len != pub.size()) return std::nullopt;
   return WgKey(pub);
 }
 
@@ -105,29 +72,22 @@ std::optional<WgKey> public_from_private(const WgKey& private_key) {
 // line by line up to the blank line that ends it.
 class Connection {
  public:
-  explicit Connection(const std::string& path) : path_(path) {
-    fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) throw socket_error(errno, path_, "connecting to");
+  explicit Connection(const std::string& path) : path_(path), fd_(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+    if (!fd_) throw socket_error(errno, path_, "connecting to");
     timeval tv{kTimeoutSeconds, 0};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    setsockopt(fd_.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd_.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     if (path_.size() >= sizeof addr.sun_path) throw WgError(WgError::Kind::Other, "uapi socket path too long: " + path_);
     std::memcpy(addr.sun_path, path_.c_str(), path_.size() + 1);
-    if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
-      int err = errno;
-      close(fd_);
-      throw socket_error(err, path_, "connecting to");
-    }
+    if (connect(fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
+      throw socket_error(errno, path_, "connecting to");
   }
-  ~Connection() { close(fd_); }
-  Connection(const Connection&) = delete;
-  Connection& operator=(const Connection&) = delete;
 
   void send(std::string_view text) {
     while (!text.empty()) {
-      ssize_t n = ::send(fd_, text.data(), text.size(), MSG_NOSIGNAL);
+      ssize_t n = ::send(fd_.get(), text.data(), text.size(), MSG_NOSIGNAL);
       if (n < 0) {
         if (errno == EINTR) continue;
         throw socket_error(errno, path_, "writing to");
@@ -158,7 +118,7 @@ class Connection {
  private:
   void fill() {
     for (;;) {
-      ssize_t n = recv(fd_, buffer_, sizeof buffer_, 0);
+      ssize_t n = recv(fd_.get(), buffer_, sizeof buffer_, 0);
       if (n > 0) {
         pos_ = 0;
         len_ = size_t(n);
@@ -174,7 +134,7 @@ class Connection {
   }
 
   std::string path_;
-  int fd_ = -1;
+  Fd fd_;
   char buffer_[64 * 1024];
   size_t pos_ = 0, len_ = 0;
 };
@@ -221,14 +181,14 @@ class UapiBackend final : public Backend {
         check_errno(value, path_, "reading");
         ended = true;
       } else if (key == "public_key") {
-        auto parsed = parse_hex_key(value);
+        auto parsed = WgKey::parse_hex(value);
         if (!parsed) malformed(line);
         if (peer) on_peer(std::move(*peer));
         peer.emplace();
         peer->public_key = *parsed;
       } else if (!peer) {
         if (key == "private_key") {
-          auto parsed = parse_hex_key(value);
+          auto parsed = WgKey::parse_hex(value);
           if (!parsed) malformed("private_key=…");
           if (!parsed->is_zero()) info.public_key = public_from_private(*parsed);
         } else if (key == "listen_port") {
@@ -260,10 +220,10 @@ class UapiBackend final : public Backend {
   void apply(const Change& change) override {
     std::string request = "set=1\n";
     if (change.set) {
-      request += "public_key=" + hex(change.set->key) + "\nreplace_allowed_ips=true\n";
+      request += "public_key=" + change.set->key.hex() + "\nreplace_allowed_ips=true\n";
       for (const auto& ip : change.set->allowed_ips) request += "allowed_ip=" + ip.str() + "\n";
     }
-    for (const auto& key : change.remove) request += "public_key=" + hex(key) + "\nremove=true\n";
+    for (const auto& key : change.remove) request += "public_key=" + key.hex() + "\nremove=true\n";
     request += "\n";
     Connection conn(path_);
     conn.send(request);

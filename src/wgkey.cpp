@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "text.h"
+
 namespace autowg {
 namespace {
 
@@ -15,14 +17,6 @@ int decode_char(char c) {
   if (c == '+') return 62;
   if (c == '/') return 63;
   return -1;
-}
-
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
 }
 
 }  // namespace
@@ -69,6 +63,28 @@ std::string WgKey::base64() const {
   out += kAlphabet[(acc << (6 - bits)) & 63];
   out += '=';
   return out;
+}
+
+std::string WgKey::hex() const {
+  static const char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * kSize);
+  for (uint8_t b : bytes_) {
+    out += digits[b >> 4];
+    out += digits[b & 15];
+  }
+  return out;
+}
+
+Result<WgKey> WgKey::parse_hex(std::string_view text) {
+  if (text.size() != 2 * kSize) return fail("a hex key is 64 hex digits");
+  WgKey key;
+  for (size_t i = 0; i < kSize; ++i) {
+    int hi = hex_value(text[2 * i]), lo = hex_value(text[2 * i + 1]);
+    if (hi < 0 || lo < 0) return fail("a hex key may only hold hex digits");
+    key.bytes_[i] = uint8_t(hi << 4 | lo);
+  }
+  return key;
 }
 
 bool WgKey::is_zero() const {

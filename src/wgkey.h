@@ -1,4 +1,6 @@
-// A WireGuard key (32 bytes) with strict base64 in and out.
+// A WireGuard key (32 bytes) with strict base64 in and out, and the hex form
+// of the uapi protocol beside it (as wireguard-tools keeps key_to_hex beside
+// key_to_base64).
 #pragma once
 
 #include <array>
@@ -25,6 +27,11 @@ class WgKey {
   static Result<WgKey> parse(std::string_view text);
 
   std::string base64() const;
+  // 64 lower-case hex digits, as the uapi protocol writes keys.
+  std::string hex() const;
+  // Exactly 64 hex digits (either case); the all-zero key is allowed here,
+  // since the uapi reports a missing private key that way.
+  static Result<WgKey> parse_hex(std::string_view text);
   // A short, non-secret tag for log lines: the first 8 base64 characters, as
   // `wg show` prints them at the start of a peer line.
   std::string fingerprint() const { return base64().substr(0, 8); }

@@ -13,6 +13,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "http_api.h"
 #include "journal.h"
 #include "registry.h"
 #include "wg_netlink.h"
@@ -48,10 +49,10 @@ int session(const std::string& iface, const Prefix& pool, const std::string& sta
                   << " gets=" << after.get_device - before.get_device
                   << " sets=" << after.set_device - before.set_device << std::endl;
       else
-        std::cout << "refused " << r.error().status << " " << r.error().reason << std::endl;
+        std::cout << "refused " << http_status(r.error().kind) << " " << r.error().reason << std::endl;
     } else if (cmd == "reconcile") {
       auto refused = registry.reconcile();
-      std::cout << (refused ? "refused " + std::to_string(refused->status) + " " + refused->reason : "ok")
+      std::cout << (refused ? "refused " + std::to_string(http_status(refused->kind)) + " " + refused->reason : "ok")
                 << std::endl;
     } else if (cmd == "expire") {
       offset += 3600;

@@ -4,6 +4,7 @@
 
 #include "fake_backend.h"
 #include "http_api.h"
+#include "options.h"
 
 using namespace autowg;
 using namespace autowg::testing;
@@ -62,7 +63,7 @@ struct Fixture {
     args.push_back("wg0");
     config = parse_command_line(args, auth);
     registry = std::make_unique<Registry>(backend, config.pool, nullptr, Clock::system(), 60);
-    api = std::make_unique<Api>(config, *registry);
+    api = std::make_unique<Api>(config.api, *config.cn_pattern, *config.converter, *registry);
   }
 
   Response run(const std::string& method, const std::string& uri, const std::string& body = "",

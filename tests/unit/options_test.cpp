@@ -46,14 +46,14 @@ TEST_CASE("a full serve command line becomes a Config") {
   CHECK(c.command == Command::Serve);
   CHECK(c.interface == "wg0");
   CHECK(c.pool.str() == "fde3:25fb:7f6c:1::/64");
-  CHECK(c.route.str() == "fde3:25fb:7f6c::/48");
-  CHECK(c.endpoint_host == "vpn.example.com");
-  CHECK(c.keepalive == 0);
-  CHECK(c.http_prefix == "/vpn/");
-  CHECK(c.verify_param == "SSL_CLIENT_VERIFY");
-  CHECK(c.subject_param == "HTTP_X_CLIENT_SUBJECT");
+  CHECK(c.api.route.str() == "fde3:25fb:7f6c::/48");
+  CHECK(c.api.endpoint_host == "vpn.example.com");
+  CHECK(c.api.keepalive == 0);
+  CHECK(c.api.http_prefix == "/vpn/");
+  CHECK(c.api.identity.verify_param == "SSL_CLIENT_VERIFY");
+  CHECK(c.api.identity.subject_param == "HTTP_X_CLIENT_SUBJECT");
   CHECK(c.backend == BackendKind::Auto);
-  CHECK_FALSE(c.monitoring_secret);
+  CHECK_FALSE(c.api.monitoring_secret);
   auto name = c.cn_pattern->name_for("smart-toilet-1234");
   REQUIRE(name);
   CHECK(c.converter->address_for(*name)->str() == "fde3:25fb:7f6c:1:cb0b:5960:3f8c:99ad");
@@ -63,7 +63,7 @@ TEST_CASE("IPv6 endpoints are bracketed, host names kept") {
   auto endpoint = [](const char* text) {
     Args a = serve_args();
     a[6] = text;
-    return parse_command_line(a, {}).endpoint_host;
+    return parse_command_line(a, {}).api.endpoint_host;
   };
   CHECK(endpoint("2001:db8::1") == "[2001:db8::1]");
   CHECK(endpoint("[2001:db8::1]") == "[2001:db8::1]");
@@ -163,7 +163,7 @@ TEST_CASE("help and version") {
 }
 
 TEST_CASE("the monitoring secret comes from HTTP_AUTH or --auth-file, not both") {
-  CHECK(*parse_command_line(serve_args(), std::string("admin:s3cret")).monitoring_secret == "admin:s3cret");
+  CHECK(*parse_command_line(serve_args(), std::string("admin:s3cret")).api.monitoring_secret == "admin:s3cret");
   CHECK(refusal(serve_args(), std::string("nocolon")).find("user:password") != std::string::npos);
 
   char path[] = "/tmp/autowg-auth-XXXXXX";
@@ -171,7 +171,7 @@ TEST_CASE("the monitoring secret comes from HTTP_AUTH or --auth-file, not both")
   REQUIRE(fd >= 0);
   close(fd);
   std::ofstream(path) << "monitor:pa:ss\n";
-  CHECK(*parse_command_line(serve_args({"--auth-file", path}), std::nullopt).monitoring_secret == "monitor:pa:ss");
+  CHECK(*parse_command_line(serve_args({"--auth-file", path}), std::nullopt).api.monitoring_secret == "monitor:pa:ss");
   CHECK(refusal(serve_args({"--auth-file", path}), std::string("a:b")).find("both") != std::string::npos);
   std::remove(path);
   CHECK(refusal(serve_args({"--auth-file", path})).find("cannot read") != std::string::npos);

@@ -39,9 +39,11 @@ struct Fixture {
   size_t peer_count() const { return backend.device.peers.size(); }
 };
 
-void check_refused(const Result<Registration, Refusal>& r, int status, const char* fragment) {
+using Kind = Refusal::Kind;
+
+void check_refused(const Result<Registration, Refusal>& r, Kind kind, const char* fragment) {
   REQUIRE_FALSE(r);
-  CHECK(r.error().status == status);
+  CHECK(r.error().kind == kind);
   INFO(r.error().reason);
   CHECK(r.error().reason.find(fragment) != std::string::npos);
 }
@@ -115,14 +117,14 @@ TEST_CASE("refusals leave the interface untouched") {
   Device before = f.backend.device;
   int applies = f.backend.applies;
 
-  check_refused(f.reg("2", "fde3:25fb:7f6c:1::2", 500), 409, "static peer");
-  check_refused(f.reg("2", "fde3:25fb:7f6c:1::2", 501), 409, "static peer");
-  check_refused(f.reg("2", "fde3:25fb:7f6c:1::2", 1), 409, "another device");
-  check_refused(f.reg("2", "fde3:25fb:7f6c:1::2", 9999), 400, "own public key");
+  check_refused(f.reg("2", "fde3:25fb:7f6c:1::2", 500), Kind::Conflict, "static peer");
+  check_refused(f.reg("2", "fde3:25fb:7f6c:1::2", 501), Kind::Conflict, "static peer");
+  check_refused(f.reg("2", "fde3:25fb:7f6c:1::2", 1), Kind::Conflict, "another device");
+  check_refused(f.reg("2", "fde3:25fb:7f6c:1::2", 9999), Kind::BadRequest, "own public key");
   // A metans collision: another name hashing to an address already held.
-  check_refused(f.reg("other", "fde3:25fb:7f6c:1::1", 7), 409, "held by device '1'");
+  check_refused(f.reg("other", "fde3:25fb:7f6c:1::1", 7), Kind::Conflict, "held by device '1'");
   // The static peer's /128 inside the pool is its own.
-  check_refused(f.reg("77", "fde3:25fb:7f6c:1::77", 8), 409, "static peer");
+  check_refused(f.reg("77", "fde3:25fb:7f6c:1::77", 8), Kind::Conflict, "static peer");
 
   CHECK(f.backend.applies == applies);
   REQUIRE(f.backend.device.peers.size() == before.peers.size());
@@ -145,14 +147,14 @@ TEST_CASE("a static peer added later is seen at the next reconcile") {
   REQUIRE(f.reg("1", "fde3:25fb:7f6c:1::1", 1));
   f.backend.device.peers.push_back(Peer{key_of(600), {ip_of("fde3:25fb:7f6c::600/128")}});
   REQUIRE(f.registry->reconcile() == std::nullopt);
-  check_refused(f.reg("2", "fde3:25fb:7f6c:1::2", 600), 409, "static peer");
+  check_refused(f.reg("2", "fde3:25fb:7f6c:1::2", 600), Kind::Conflict, "static peer");
 }
 
 TEST_CASE("a missing interface answers 503 and a re-created one is picked up") {
   Fixture f;
   REQUIRE(f.reg("1", "fde3:25fb:7f6c:1::1", 1));
   f.backend.exists = false;
-  check_refused(f.reg("1", "fde3:25fb:7f6c:1::1", 2), 503, "does not exist");
+  check_refused(f.reg("1", "fde3:25fb:7f6c:1::1", 2), Kind::Unavailable, "does not exist");
   f.backend.exists = true;
   f.backend.recreate();
   auto r = f.reg("1", "fde3:25fb:7f6c:1::1", 2);
@@ -174,7 +176,7 @@ TEST_CASE("a re-created interface is noticed without waiting for the bound") {
 TEST_CASE("an interface without a private key is refused with 503") {
   Fixture f;
   f.backend.device.info.public_key.reset();
-  check_refused(f.reg("1", "fde3:25fb:7f6c:1::1", 1), 503, "no private key");
+  check_refused(f.reg("1", "fde3:25fb:7f6c:1::1", 1), Kind::Unavailable, "no private key");
   CHECK(f.backend.applies == 0);
 }
 
@@ -182,10 +184,10 @@ TEST_CASE("a kernel refusal is a 500 and changes nothing in the view") {
   Fixture f;
   REQUIRE(f.reg("1", "fde3:25fb:7f6c:1::1", 1));
   f.backend.fail_next_apply = true;
-  check_refused(f.reg("1", "fde3:25fb:7f6c:1::1", 2), 500, "Cannot allocate memory");
+  check_refused(f.reg("1", "fde3:25fb:7f6c:1::1", 2), Kind::Internal, "Cannot allocate memory");
   CHECK(f.backend.find(key_of(1)));
   // The view still says name 1 holds key 1, so key 1 stays its own.
-  check_refused(f.reg("2", "fde3:25fb:7f6c:1::2", 1), 409, "another device");
+  check_refused(f.reg("2", "fde3:25fb:7f6c:1::2", 1), Kind::Conflict, "another device");
   REQUIRE(f.reg("1", "fde3:25fb:7f6c:1::1", 2));
   CHECK_FALSE(f.backend.find(key_of(1)));
 }
@@ -195,7 +197,7 @@ TEST_CASE("a pool peer with no known name is taken over by the device at its add
   f.backend.device.peers.push_back(Peer{key_of(700), {ip_of("fde3:25fb:7f6c:1::9/128")}});
   f.backend.device.peers.push_back(Peer{key_of(701), {ip_of("fde3:25fb:7f6c:1::10/128")}});
   REQUIRE(f.registry->reconcile() == std::nullopt);
-  check_refused(f.reg("11", "fde3:25fb:7f6c:1::11", 701), 409, "another pool peer");
+  check_refused(f.reg("11", "fde3:25fb:7f6c:1::11", 701), Kind::Conflict, "another pool peer");
   REQUIRE(f.reg("9", "fde3:25fb:7f6c:1::9", 3));
   CHECK_FALSE(f.backend.find(key_of(700)));
   CHECK(f.backend.find(key_of(701)));
@@ -245,7 +247,7 @@ TEST_CASE("names and created times survive a restart through the journal") {
   // The journal was compacted to the live names.
   CHECK(journal->load().size() == 2);
   // Key 2 is still name 1's: another name cannot take it.
-  check_refused(f.reg("5", "fde3:25fb:7f6c:1::5", 2), 409, "another device");
+  check_refused(f.reg("5", "fde3:25fb:7f6c:1::5", 2), Kind::Conflict, "another device");
   f.registry.reset();
   std::filesystem::remove_all(dir);
 }
@@ -264,7 +266,7 @@ TEST_CASE("a reconcile follows changes made outside autowg") {
   REQUIRE(f.reg("4", "fde3:25fb:7f6c:1::1", 4));
   // ... name 2 now holds the address the interface gives it, not the old one.
   REQUIRE(f.reg("5", "fde3:25fb:7f6c:1::2", 5));
-  check_refused(f.reg("6", "fde3:25fb:7f6c:1::22", 6), 409, "held by device '2'");
+  check_refused(f.reg("6", "fde3:25fb:7f6c:1::22", 6), Kind::Conflict, "held by device '2'");
   std::vector<std::string> seen;
   f.registry->visit_peers([&](const PeerStatus& p) { seen.push_back(p.name + "=" + p.address.str()); });
   CHECK(seen == std::vector<std::string>{"2=fde3:25fb:7f6c:1::22", "3=fde3:25fb:7f6c:1::3", "4=fde3:25fb:7f6c:1::1",
@@ -282,7 +284,7 @@ TEST_CASE("two names on one address after an outside change: one of them becomes
   f.registry->visit_peers([&](const PeerStatus& p) { seen.push_back(p.name + "=" + p.address.str()); });
   CHECK(seen == std::vector<std::string>{"1=fde3:25fb:7f6c:1::1"});
   // Key 2 is an orphan now: no other address can be registered with it.
-  check_refused(f.reg("7", "fde3:25fb:7f6c:1::7", 2), 409, "another pool peer");
+  check_refused(f.reg("7", "fde3:25fb:7f6c:1::7", 2), Kind::Conflict, "another pool peer");
 }
 
 TEST_CASE("the journal's later lines win, for a name and for a key") {

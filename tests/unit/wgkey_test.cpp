@@ -43,3 +43,21 @@ TEST_CASE("the filler-bit rule accepts exactly the four canonical last character
     if (WgKey::parse(base + c + "=")) ++accepted;
   CHECK(accepted == 16);
 }
+
+TEST_CASE("the hex form round-trips and is strict") {
+  auto key = WgKey::parse(kKey);
+  REQUIRE(key);
+  std::string hex = key->hex();
+  CHECK(hex.size() == 64);
+  CHECK(hex.substr(0, 4) == "6aa2");
+  auto back = WgKey::parse_hex(hex);
+  REQUIRE(back);
+  CHECK(*back == *key);
+  std::string upper = hex;
+  for (char& c : upper) c = char(toupper(c));
+  CHECK(*WgKey::parse_hex(upper) == *key);
+  CHECK(WgKey::parse_hex(std::string(64, '0'))->is_zero());  // the uapi's "no private key"
+  CHECK_FALSE(WgKey::parse_hex(hex.substr(0, 63)));
+  CHECK_FALSE(WgKey::parse_hex(hex + "0"));
+  CHECK_FALSE(WgKey::parse_hex("g" + hex.substr(1)));
+}

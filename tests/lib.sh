@@ -1,4 +1,4 @@
-# TAP helpers for the suites that run inside the VM (sourced).
+# TAP helpers for the shell test suites, in the VM and on the host (sourced).
 # Each case prints "ok N - what" or "not ok N - what" with "# " diagnostics.
 tap_n=0
 tap_failed=0
