@@ -94,32 +94,70 @@ Api::Api(ApiSettings settings, const CnPattern& pattern, const Converter& conver
   if (settings_.monitoring_secret) expected_authorization_ = base64(*settings_.monitoring_secret);
 }
 
-void Api::handle(HttpRequest& request, HttpResponse& response) {
+Api::Route Api::route(const HttpRequest& request, HttpResponse& response) const {
   std::string path = request_path(request);
   std::string method(request.param("REQUEST_METHOD").value_or(""));
   const std::string& prefix = settings_.http_prefix;
   std::string route = path.rfind(prefix, 0) == 0 ? path.substr(prefix.size()) : std::string();
-  if (route == "v1/register") {
-    if (method == "POST") return register_device(request, response);
+  struct Known {
+    const char* path;
+    const char* method;
+    Route route;
+  };
+  static const Known kRoutes[] = {{"v1/register", "POST", Route::Register}, {"v1/peers.json", "GET", Route::Peers}};
+  for (const auto& known : kRoutes) {
+    if (route != known.path) continue;
+    if (method == known.method) return known.route;
     log_event(LogLevel::Warning, "request", {{"status", "405"}, {"method", method}, {"path", path}});
-    return reply(response, 405, "method not allowed: use POST", {{"Allow", "POST"}});
-  }
-  if (route == "v1/peers.json") {
-    if (method == "GET") return peers(request, response);
-    log_event(LogLevel::Warning, "request", {{"status", "405"}, {"method", method}, {"path", path}});
-    return reply(response, 405, "method not allowed: use GET", {{"Allow", "GET"}});
+    reply(response, 405, std::string("method not allowed: use ") + known.method, {{"Allow", known.method}});
+    return Route::Answered;
   }
   log_event(LogLevel::Warning, "request", {{"status", "404"}, {"method", method}, {"path", path}});
   reply(response, 404, "not found");
+  return Route::Answered;
 }
 
-void Api::register_device(HttpRequest& request, HttpResponse& response) {
+bool Api::answer_early(HttpRequest& request, HttpResponse& response) {
+  switch (route(request, response)) {
+    case Route::Answered: return true;
+    case Route::Register: return !identify_device(request, response) || refuse_declared_length(request, response);
+    default: return false;
+  }
+}
+
+void Api::handle(HttpRequest& request, HttpResponse& response) {
+  switch (route(request, response)) {
+    case Route::Register: return register_device(request, response);
+    case Route::Peers: return peers(request, response);
+    case Route::Answered: return;
+  }
+}
+
+std::optional<Identity> Api::identify_device(const HttpRequest& request, HttpResponse& response) const {
   auto params = [&](std::string_view name) { return request.param(name); };
   auto identity = identify(settings_.identity, pattern_, params);
   if (!identity) {
     log_event(LogLevel::Warning, "register", {{"status", "403"}, {"reason", identity.error()}});
-    return reply(response, 403, "forbidden: " + identity.error());
+    reply(response, 403, "forbidden: " + identity.error());
+    return std::nullopt;
   }
+  return std::move(*identity);
+}
+
+// A declared body over the limit is refused before any of it is read.
+bool Api::refuse_declared_length(const HttpRequest& request, HttpResponse& response) const {
+  auto length = request.param("CONTENT_LENGTH");
+  if (!length || length->empty() || length->find_first_not_of("0123456789") != std::string_view::npos) return false;
+  auto n = parse_number<size_t>(*length);
+  if (n && *n <= kMaxBodySize) return false;
+  log_event(LogLevel::Warning, "register", {{"status", "413"}, {"reason", "body over 1 KiB"}});
+  reply(response, 413, "body over 1 KiB");
+  return true;
+}
+
+void Api::register_device(HttpRequest& request, HttpResponse& response) {
+  auto identity = identify_device(request, response);
+  if (!identity) return;
   const std::string& name = identity->name.value;
 
   auto body = request.read_body(kMaxBodySize);

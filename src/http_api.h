@@ -53,9 +53,20 @@ struct ApiSettings {
 class Api {
  public:
   Api(ApiSettings settings, const CnPattern& pattern, const Converter& converter, Registry& registry);
+  // The whole request. The body is read only after the route and the
+  // identity have passed.
   void handle(HttpRequest& request, HttpResponse& response);
+  // What can be answered before the body has arrived: an unknown route, a
+  // wrong method, a refused identity, a declared body over the limit. False
+  // when the request needs its body (then handle() it once that is there).
+  bool answer_early(HttpRequest& request, HttpResponse& response);
 
  private:
+  enum class Route { Register, Peers, Answered };
+  // The route; a wrong path or method is answered here (Answered).
+  Route route(const HttpRequest& request, HttpResponse& response) const;
+  std::optional<Identity> identify_device(const HttpRequest& request, HttpResponse& response) const;
+  bool refuse_declared_length(const HttpRequest& request, HttpResponse& response) const;
   void register_device(HttpRequest& request, HttpResponse& response);
   void peers(HttpRequest& request, HttpResponse& response);
   bool authorized(const HttpRequest& request) const;

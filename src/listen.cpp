@@ -1,6 +1,7 @@
 #include "listen.h"
 
 #include <netdb.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -98,6 +99,12 @@ Result<ListenSpec> ListenSpec::parse(const std::string& text) {
   spec.host = host;
   spec.port = port;
   return spec;
+}
+
+bool ListenSpec::loopback() const {
+  if (host == "localhost" || host == "::1") return true;
+  in_addr v4{};
+  return inet_pton(AF_INET, host.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
 }
 
 std::string ListenSpec::str() const {

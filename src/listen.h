@@ -19,6 +19,8 @@ struct ListenSpec {
 
   // A socket path (it has a '/') or HOST:PORT ([v6]:PORT for IPv6).
   static Result<ListenSpec> parse(const std::string& text);
+  // A TCP host that is certainly loopback: 127.0.0.0/8, ::1 or "localhost".
+  bool loopback() const;
   std::string str() const;
 };
 

@@ -4,13 +4,11 @@
 #include <iostream>
 
 #include "cleanup.h"
-#include "fastcgi.h"
-#include "http_api.h"
 #include "journal.h"
-#include "listen.h"
 #include "log.h"
 #include "options.h"
 #include "registry.h"
+#include "serve.h"
 
 namespace autowg {
 namespace {
@@ -48,31 +46,6 @@ int run_cleanup(const Config& config) {
   return 0;
 }
 
-int run_serve(const Config& config) {
-  auto journal = Journal::open(config.state_dir, config.interface);
-  if (!journal) {
-    std::cerr << "autowg: cannot serve " << config.interface << ": " << journal.error() << "\n";
-    return 1;
-  }
-  auto listening = ListeningSocket::open(config.listen);
-  if (!listening) {
-    std::cerr << "autowg: " << listening.error() << "\n";
-    return 1;
-  }
-  auto backend = make_backend(config.backend, config.interface);
-  Registry registry(*backend, config.pool, &journal.value(), Clock::system(), config.reconcile_interval);
-  log_event(LogLevel::Info, "start",
-            {{"version", AUTOWG_VERSION}, {"interface", config.interface}, {"backend", backend->name()},
-             {"pool", config.pool.str()},
-             {"converter", std::string(converter_name(config.converter_kind))},
-             {"monitoring", config.api.monitoring_secret ? "on" : "off"}});
-  // A missing interface is not fatal: requests get 503 until it appears.
-  registry.reconcile();
-  Api api(config.api, *config.cn_pattern, *config.converter, registry);
-  Responder responder(listening->fd(), api, [&] { registry.reconcile(); });
-  return responder.run();
-}
-
 int run(const Config& config) {
   switch (config.command) {
     case Command::Help:
@@ -86,7 +59,7 @@ int run(const Config& config) {
     case Command::Cleanup:
       return run_cleanup(config);
     case Command::Serve:
-      return run_serve(config);
+      return serve(config);
   }
   return 1;
 }

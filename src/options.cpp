@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "text.h"
@@ -15,7 +16,7 @@ enum CommandBit : unsigned { kServe = 1, kCleanup = 2, kAddress = 4 };
 
 struct OptionSpec {
   const char* name;
-  const char* metavar;
+  const char* metavar;  // nullptr: a flag, which takes no value
   unsigned commands;
   const char* help;
 };
@@ -37,7 +38,13 @@ const OptionSpec kOptions[] = {
     {"verify-param", "NAME", kServe, "FastCGI param that must be SUCCESS, e.g. SSL_CLIENT_VERIFY (default: none)"},
     {"cert-param", "NAME", kServe, "FastCGI param holding the PEM client certificate; the CN is read from it"},
     {"auth-file", "FILE", kServe, "file holding user:password for peers.json (or env HTTP_AUTH)"},
-    {"listen", "PATH|HOST:PORT", kServe, "socket to listen on (default: the socket on fd 0)"},
+    {"listen", "PATH|HOST:PORT", kServe,
+     "socket to listen on (default: the socket on fd 0); a Unix socket gets mode 0660, HOST:PORT must be a "
+     "loopback address unless --listen-public is given"},
+    {"listen-public", nullptr, kServe,
+     "allow --listen HOST:PORT on an address other than loopback (whoever reaches it can claim any identity)"},
+    {"request-timeout", "SECONDS", kServe,
+     "a request must arrive whole within this time, or its connection is dropped (default: 10)"},
     {"reconcile-interval", "SECONDS", kServe, "re-read the interface when the view is older (default: 60)"},
     {"state-dir", "DIR", kServe | kCleanup, "runtime journal and lock (default: /run/autowg)"},
     {"backend", "netlink|uapi|auto", kServe | kCleanup, "how to reach WireGuard (default: netlink); uapi: the socket /var/run/wireguard/IFACE.sock (wireguard-go, boringtun); auto: netlink when the kernel has IFACE, else uapi"},
@@ -132,8 +139,13 @@ std::vector<std::string> join_option_values(const std::vector<std::string>& args
     const std::string& a = args[i];
     if (a.rfind("--", 0) == 0 && a.size() > 2) {
       std::string name = a.substr(2, a.find('=') == std::string::npos ? std::string::npos : a.find('=') - 2);
-      if (find_option(name)) {
+      if (const OptionSpec* o = find_option(name)) {
         if (seen[name]++) refuse("--" + name + " given more than once");
+        if (!o->metavar) {
+          if (a.find('=') != std::string::npos) refuse("--" + name + " takes no value");
+          out.push_back(a);
+          continue;
+        }
         if (a.find('=') == std::string::npos) {
           if (i + 1 == args.size()) refuse("--" + name + " needs a value");
           out.push_back(a + "=" + args[++i]);
@@ -149,6 +161,7 @@ std::vector<std::string> join_option_values(const std::vector<std::string>& args
 
 struct Parsed {
   std::map<std::string, std::string> params;
+  std::set<std::string> flags;
   std::vector<std::string> positional;
   bool help = false;
 };
@@ -175,8 +188,10 @@ Parsed parse_options(const CommandSpec& command, const std::vector<std::string>&
   for (const auto& flag : cmdl.flags()) {
     if (flag == "help" || flag == "h") {
       parsed.help = true;
-    } else if (find_option(flag)) {
-      refuse("--" + flag + " needs a value");
+    } else if (const OptionSpec* o = find_option(flag)) {
+      if (o->metavar) refuse("--" + flag + " needs a value");
+      if (!(o->commands & command.bit)) refuse("--" + flag + " does not apply to 'autowg " + command.name + "'");
+      parsed.flags.insert(flag);
     } else {
       refuse("unknown option '-" + std::string(flag.size() > 1 ? "-" : "") + flag + "' for 'autowg " +
              command.name + "' (see autowg " + command.name + " --help)");
@@ -253,7 +268,13 @@ void fill_serve(Config& config, Parsed& p, const std::optional<std::string>& env
     auto listen = ListenSpec::parse(p.params["listen"]);
     if (!listen) refuse("--listen: " + listen.error());
     config.listen = *listen;
+    if (listen->kind == ListenSpec::Kind::Tcp && !listen->loopback() && !p.flags.count("listen-public"))
+      refuse("--listen " + listen->str() + " is not a loopback address: whoever reaches it can claim any " +
+             "identity; give --listen-public as well if that is what you want");
   }
+  if (p.flags.count("listen-public") && config.listen.kind != ListenSpec::Kind::Tcp)
+    refuse("--listen-public only applies with --listen HOST:PORT");
+  config.request_timeout = parse_int("request-timeout", take(p, "request-timeout", "10"), 1, 3600);
   config.reconcile_interval = parse_int("reconcile-interval", take(p, "reconcile-interval", "60"), 1, 86400);
   if (p.params.count("auth-file")) {
     if (environment_auth) refuse("both HTTP_AUTH and --auth-file are set; use one");
@@ -337,7 +358,7 @@ std::string help_text(Command topic) {
     out << "Usage: autowg " << c.name << " [options] [--] " << c.positional << "\n" << c.summary << ".\n\nOptions:\n";
     for (const auto& o : kOptions) {
       if (!(o.commands & c.bit)) continue;
-      std::string head = std::string("  --") + o.name + " " + o.metavar;
+      std::string head = std::string("  --") + o.name + (o.metavar ? std::string(" ") + o.metavar : "");
       out << head << "\n      " << o.help << "\n";
     }
     if (c.command == Command::Serve)

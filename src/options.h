@@ -38,6 +38,7 @@ struct Config {
   std::string state_dir = "/run/autowg";
   BackendKind backend = BackendKind::Netlink;
   ListenSpec listen;  // serve; by default the socket on fd 0
+  int request_timeout = 10;  // seconds
   int reconcile_interval = 60;
 };
 

@@ -1,0 +1,439 @@
+#include "responder.h"
+
+#include <fastcgi.h>
+#include <fcgiapp.h>
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "log.h"
+#include "text.h"
+
+namespace autowg {
+namespace {
+
+// A validated request handed to libfcgi: autowg writes the canonical records
+// into one end of a socketpair and libfcgi parses them from the other, so
+// libfcgi never sees a byte that a peer of the socket chose the framing of,
+// and never waits: everything it reads is already there.
+class LibfcgiRequest final : public HttpRequest {
+ public:
+  static Result<std::unique_ptr<LibfcgiRequest>> parse(const FcgiParams& params) {
+    int fds[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) return fail(with_errno("socketpair"));
+    std::unique_ptr<LibfcgiRequest> request(new LibfcgiRequest(Fd(fds[1])));
+    FCGX_InitRequest(&request->request_, -1, 0);
+    request->request_.ipcFd = fds[0];  // libfcgi's now; FCGX_Free closes it
+    std::string records;
+    fcgi::append_begin_request(records, 1, FCGI_RESPONDER, false);
+    std::string encoded;
+    for (const auto& [name, value] : params) fcgi::append_name_value(encoded, name, value);
+    fcgi::append_stream(records, FCGI_PARAMS, 1, encoded);
+    if (!request->send(records)) return fail(with_errno("handing the request to libfcgi"));
+    // libfcgi only reads from an ipcFd it believes kept; the BEGIN_REQUEST
+    // record then sets the flag it really has (not kept: closed at the end).
+    request->request_.keepConnection = 1;
+    if (FCGX_Accept_r(&request->request_) < 0) return fail("libfcgi refused the re-encoded request");
+    return request;
+  }
+
+  ~LibfcgiRequest() override {
+    // libfcgi would linger on close (shutdown, then up to 2 s waiting for
+    // the peer to hang up): its peer is this socketpair, so it just closes.
+    feed_.reset();
+    request_.detached = 1;
+    FCGX_Free(&request_, 1);
+  }
+
+  // The body, complete (at most the guard's limit), then the end of STDIN.
+  bool supply_body(std::string_view body, bool too_large) {
+    too_large_ = too_large;
+    std::string records;
+    fcgi::append_stream(records, FCGI_STDIN, 1, body);
+    return send(records);
+  }
+
+  std::optional<std::string_view> param(std::string_view name) const override {
+    const char* value = FCGX_GetParam(std::string(name).c_str(), request_.envp);
+    if (!value) return std::nullopt;
+    return std::string_view(value);
+  }
+
+  Result<std::string, BodyError> read_body(size_t limit) override {
+    if (too_large_) return Failure<BodyError>{BodyError::TooLarge};
+    std::optional<size_t> declared;
+    if (auto length = param("CONTENT_LENGTH"); length && !length->empty()) {
+      // Only digits; a number too large for size_t is simply too large.
+      if (length->find_first_not_of("0123456789") != std::string_view::npos)
+        return Failure<BodyError>{BodyError::Incomplete};
+      auto n = parse_number<size_t>(*length);
+      if (!n || *n > limit) return Failure<BodyError>{BodyError::TooLarge};
+      declared = *n;
+    }
+    std::string body(declared ? *declared : limit + 1, '\0');
+    int got = FCGX_GetStr(body.data(), int(body.size()), request_.in);
+    if (got < 0 || FCGX_GetError(request_.in) != 0) return Failure<BodyError>{BodyError::Incomplete};
+    body.resize(size_t(got));
+    if (declared && body.size() < *declared) return Failure<BodyError>{BodyError::Incomplete};
+    if (body.size() > limit) return Failure<BodyError>{BodyError::TooLarge};
+    return body;
+  }
+
+ private:
+  explicit LibfcgiRequest(Fd feed) : feed_(std::move(feed)) {}
+
+  // The records fit the socketpair's buffer (the guard bounds them), so a
+  // short write is an error, never a wait.
+  bool send(std::string_view data) {
+    while (!data.empty()) {
+      ssize_t n = ::send(feed_.get(), data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      data.remove_prefix(size_t(n));
+    }
+    return true;
+  }
+
+  FCGX_Request request_{};
+  Fd feed_;
+  bool too_large_ = false;
+};
+
+// The answer as STDOUT records of the client's request id, straight into the
+// connection's output buffer.
+class BufferedResponse final : public HttpResponse {
+ public:
+  BufferedResponse(std::string& out, uint16_t id) : out_(out), id_(id) {}
+
+  void start(int status, const Headers& headers) override {
+    std::string head = "Status: " + std::to_string(status) + " " + std::string(status_text(status)) + "\r\n";
+    for (const auto& [name, value] : headers) head += name + ": " + value + "\r\n";
+    head += "\r\n";
+    write(head);
+    started_ = true;
+  }
+
+  void write(std::string_view data) override {
+    staged_.append(data);
+    if (staged_.size() >= kRecord) emit();
+  }
+
+  // The rest of STDOUT, its end, and FCGI_END_REQUEST.
+  void finish() {
+    emit();
+    fcgi::append_record(out_, FCGI_STDOUT, id_, {});
+    fcgi::append_end_request(out_, id_, 0, FCGI_REQUEST_COMPLETE);
+  }
+
+  bool started() const { return started_; }
+
+ private:
+  static constexpr size_t kRecord = 32 * 1024;
+  void emit() {
+    for (size_t at = 0; at < staged_.size(); at += kRecord)
+      fcgi::append_record(out_, FCGI_STDOUT, id_, std::string_view(staged_).substr(at, kRecord));
+    staged_.clear();
+  }
+
+  std::string& out_;
+  uint16_t id_;
+  std::string staged_;
+  bool started_ = false;
+};
+
+constexpr size_t kReadChunk = 64 * 1024;
+constexpr size_t kReadPerEvent = 256 * 1024;  // then the next connection's turn
+
+}  // namespace
+
+struct Responder::Connection {
+  Connection(int fd, const FcgiLimits& limits) : fd(fd), guard(limits) {}
+  Fd fd;
+  FcgiGuard guard;
+  std::string out;
+  size_t out_at = 0;
+  EventLoop::TimerId timer = 0;
+  std::unique_ptr<LibfcgiRequest> request;
+  bool checked_early = false;
+  bool queued = false;
+  bool answering = false;        // the answer is being written
+  bool close_when_written = false;
+  bool idle = true;              // between requests
+  double last_active = 0;
+};
+
+Responder::Responder(EventLoop& loop, int listen_fd, Api& api, ResponderSettings settings)
+    : loop_(loop), listen_fd_(listen_fd), api_(api), settings_(std::move(settings)) {
+  if (FCGX_Init() != 0) throw std::runtime_error("FCGX_Init failed");
+  fcntl(listen_fd_, F_SETFL, fcntl(listen_fd_, F_GETFL) | O_NONBLOCK);
+  loop_.watch(listen_fd_, EPOLLIN, [this](uint32_t) { accept_all(); });
+  loop_.at_end_of_round([this] { dispatch_ready(); });
+}
+
+Responder::~Responder() {
+  loop_.forget(listen_fd_);
+  for (auto& [fd, c] : connections_) {
+    loop_.forget(fd);
+    loop_.cancel(c->timer);
+  }
+}
+
+void Responder::stop(std::function<void()> done) {
+  stopped_ = std::move(done);
+  if (accepting_) loop_.forget(listen_fd_);
+  accepting_ = false;
+  std::vector<Connection*> idle;
+  for (auto& [fd, c] : connections_)
+    if (c->idle && !c->answering && c->guard.pending() == 0) idle.push_back(c.get());
+  for (Connection* c : idle) close(*c, nullptr);
+  if (connections_.empty() && stopped_) stopped_();
+}
+
+void Responder::arm(Connection& c, double seconds) {
+  loop_.cancel(c.timer);
+  int fd = c.fd.get();
+  c.timer = loop_.after(seconds, [this, fd] {
+    auto it = connections_.find(fd);
+    if (it == connections_.end()) return;
+    Connection& c = *it->second;
+    c.timer = 0;
+    close(c, c.idle ? "idle connection" : "request not complete within --request-timeout");
+  });
+}
+
+// At the cap, the longest-idle kept connection makes room; with none idle,
+// new connections wait in the listen backlog until one closes.
+bool Responder::make_room() {
+  if (connections_.size() < settings_.max_connections) return true;
+  Connection* oldest = nullptr;
+  for (auto& [fd, c] : connections_)
+    if (c->idle && !c->answering && c->guard.pending() == 0 && (!oldest || c->last_active < oldest->last_active))
+      oldest = c.get();
+  if (!oldest) return false;
+  close(*oldest, "connection limit: the longest idle connection goes");
+  return true;
+}
+
+void Responder::accept_all() {
+  for (;;) {
+    if (stopped_) return;
+    if (!make_room()) {
+      if (accepting_) loop_.forget(listen_fd_);
+      accepting_ = false;
+      return;
+    }
+    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      // Out of descriptors (or worse): pause accepting briefly instead of
+      // spinning on a listening socket that stays readable.
+      log_event(LogLevel::Error, "accept", {{"reason", with_errno("accept")}, {"action", "paused for 1 s"}});
+      if (accepting_) loop_.forget(listen_fd_);
+      accepting_ = false;
+      loop_.after(1.0, [this] { resume_accepting(); });
+      return;
+    }
+    auto c = std::make_unique<Connection>(fd, settings_.limits);
+    c->last_active = EventLoop::now();
+    Connection& ref = *c;
+    connections_.emplace(fd, std::move(c));
+    loop_.watch(fd, EPOLLIN | EPOLLRDHUP, [this, fd](uint32_t events) { on_ready(fd, events); });
+    // The first request must be complete within the deadline of accepting.
+    ref.idle = false;
+    arm(ref, settings_.request_timeout);
+  }
+}
+
+void Responder::on_ready(int fd, uint32_t events) {
+  auto it = connections_.find(fd);
+  if (it == connections_.end()) return;
+  Connection& c = *it->second;
+  if (events & EPOLLOUT) {
+    flush(c);
+    if (!connections_.count(fd)) return;
+  }
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) read_from(c);
+}
+
+void Responder::read_from(Connection& c) {
+  int fd = c.fd.get();
+  char buffer[kReadChunk];
+  size_t total = 0;
+  while (total < kReadPerEvent) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (n <= 0) {
+      // The peer is gone (or half-closed): an answer under way is still
+      // written; anything else ends here.
+      if (c.answering || c.queued) {
+        c.close_when_written = true;
+        loop_.change(fd, c.answering ? uint32_t(EPOLLOUT) : 0u);
+      } else {
+        close(c, nullptr);
+      }
+      return;
+    }
+    total += size_t(n);
+    if (c.idle) {
+      c.idle = false;
+      arm(c, settings_.request_timeout);
+    }
+    c.last_active = EventLoop::now();
+    std::string reply;
+    auto error = c.guard.feed(std::string_view(buffer, size_t(n)), reply);
+    c.out += reply;
+    if (error) {
+      log_event(LogLevel::Warning, "fastcgi", {{"reason", *error}, {"action", "connection dropped"}});
+      close(c, nullptr);
+      return;
+    }
+    advance(c);
+    if (!connections_.count(fd)) return;
+  }
+  if (c.out.size() > c.out_at && !c.answering) flush(c);
+}
+
+// Moves a request on as far as what has arrived allows.
+void Responder::advance(Connection& c) {
+  FcgiGuard& g = c.guard;
+  if (c.queued || c.answering || !g.params_complete()) return;
+  if (g.aborted()) {
+    close(c, "request aborted by the web server");
+    return;
+  }
+  if (!c.request) {
+    auto request = LibfcgiRequest::parse(g.params());
+    if (!request) {
+      log_event(LogLevel::Error, "fastcgi", {{"reason", request.error()}, {"action", "connection dropped"}});
+      close(c, nullptr);
+      return;
+    }
+    c.request = std::move(*request);
+  }
+  bool body_ready = g.body_complete() || g.body_too_large();
+  if (!body_ready && !c.checked_early) {
+    // Identity (and the route, and a declared length) are checked before the
+    // body: a client that is refused anyway cannot hold its connection open
+    // by sending its body slowly.
+    c.checked_early = true;
+    BufferedResponse response(c.out, g.request_id());
+    if (api_.answer_early(*c.request, response)) {
+      response.finish();
+      c.close_when_written = true;  // its body was not read
+      c.answering = true;
+      flush(c);
+      return;
+    }
+  }
+  if (!body_ready) return;
+  if (!c.request->supply_body(g.body(), g.body_too_large())) {
+    log_event(LogLevel::Error, "fastcgi", {{"reason", with_errno("handing the body to libfcgi")}});
+    close(c, nullptr);
+    return;
+  }
+  // A body larger than allowed was not read to its end: the connection
+  // cannot carry another request.
+  if (g.body_too_large()) c.close_when_written = true;
+  c.queued = true;
+  loop_.cancel(c.timer);
+  c.timer = 0;
+  ready_.push_back(c.fd.get());
+}
+
+void Responder::dispatch_ready() {
+  std::vector<int> ready;
+  ready.swap(ready_);
+  for (int fd : ready) {
+    auto it = connections_.find(fd);
+    if (it == connections_.end() || !it->second->queued) continue;
+    respond(*it->second);
+  }
+}
+
+void Responder::respond(Connection& c) {
+  c.queued = false;
+  BufferedResponse response(c.out, c.guard.request_id());
+  api_.handle(*c.request, response);
+  response.finish();
+  c.answering = true;
+  arm(c, settings_.request_timeout);
+  flush(c);
+}
+
+void Responder::flush(Connection& c) {
+  int fd = c.fd.get();
+  while (c.out_at < c.out.size()) {
+    ssize_t n = ::send(fd, c.out.data() + c.out_at, c.out.size() - c.out_at, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      loop_.change(fd, EPOLLIN | EPOLLRDHUP | EPOLLOUT);
+      return;
+    }
+    if (n <= 0) {
+      close(c, nullptr);
+      return;
+    }
+    c.out_at += size_t(n);
+  }
+  c.out.clear();
+  c.out_at = 0;
+  if (!c.answering) return;  // management replies only
+  c.answering = false;
+  c.request.reset();
+  c.checked_early = false;
+  if (c.close_when_written || !c.guard.keep_connection()) {
+    close(c, nullptr);
+    return;
+  }
+  if (stopped_ && !c.guard.has_request() && c.guard.pending() == 0) {
+    close(c, nullptr);
+    return;
+  }
+  loop_.change(fd, EPOLLIN | EPOLLRDHUP);
+  c.idle = true;
+  c.last_active = EventLoop::now();
+  arm(c, settings_.idle_timeout);
+  // What the web server sent after this request is the next one.
+  std::string reply;
+  auto error = c.guard.finish_request(reply);
+  c.out += reply;
+  if (error) {
+    log_event(LogLevel::Warning, "fastcgi", {{"reason", *error}, {"action", "connection dropped"}});
+    close(c, nullptr);
+    return;
+  }
+  if (c.guard.has_request() || c.guard.pending()) {
+    c.idle = false;
+    arm(c, settings_.request_timeout);
+  }
+  advance(c);
+  if (connections_.count(fd) && c.out.size() > c.out_at && !c.answering) flush(c);
+}
+
+void Responder::close(Connection& c, const char* why) {
+  int fd = c.fd.get();
+  if (why && !c.idle) log_event(LogLevel::Warning, "fastcgi", {{"reason", why}, {"action", "connection dropped"}});
+  loop_.cancel(c.timer);
+  loop_.forget(fd);
+  connections_.erase(fd);  // closes the descriptor
+  if (stopped_) {
+    if (connections_.empty()) stopped_();
+    return;
+  }
+  resume_accepting();
+}
+
+void Responder::resume_accepting() {
+  if (accepting_ || stopped_) return;
+  accepting_ = true;
+  loop_.watch(listen_fd_, EPOLLIN, [this](uint32_t) { accept_all(); });
+  accept_all();
+}
+
+}  // namespace autowg
