@@ -9,7 +9,8 @@ BUILD_DEPS = g++ meson ninja-build pkg-config libfcgi-dev libargh-dev rapidjson-
              libnl-genl-3-dev catch2 libssl-dev libsodium-dev libpcre2-dev
 TEST_DEPS  = openssl iproute2 iputils-ping kmod python3 curl cpio wireguard-tools wireguard-go systemd \
              qemu-system-x86 linux-image-amd64 busybox-static \
-             nginx lighttpd lighttpd-mod-openssl caddy spawn-fcgi libfcgi-bin
+             nginx lighttpd lighttpd-mod-openssl caddy spawn-fcgi libfcgi-bin \
+             prometheus python3-yaml
 
 .PHONY: all build sanitize-build test demo bench deps build-deps test-deps install clean
 
