@@ -61,7 +61,15 @@ std::string format_log_line(LogLevel level, std::string_view event, std::initial
   return line;
 }
 
+static LogLevel& threshold() {
+  static LogLevel t = LogLevel::Debug;
+  return t;
+}
+
+void set_log_threshold(LogLevel level) { threshold() = level; }
+
 void log_event(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) {
+  if (level < threshold()) return;
   std::string line = format_log_line(level, event, fields);
   if (sink()) {
     sink()(line);

@@ -22,6 +22,9 @@ void log_event(LogLevel level, std::string_view event, std::initializer_list<Log
 // The formatted line without the newline (what log_event writes).
 std::string format_log_line(LogLevel level, std::string_view event, std::initializer_list<LogField> fields);
 
+// Lines below `level` are not written (default: every line).
+void set_log_threshold(LogLevel level);
+
 // Tests capture log lines; nullptr restores stderr.
 void set_log_sink(std::function<void(const std::string&)> sink);
 

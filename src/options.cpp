@@ -12,7 +12,8 @@
 namespace autowg {
 namespace {
 
-enum CommandBit : unsigned { kServe = 1, kCleanup = 2, kAddress = 4 };
+enum CommandBit : unsigned { kServe = 1, kCleanup = 2, kAddress = 4, kList = 8, kEvict = 16 };
+constexpr unsigned kOnInterface = kServe | kCleanup | kList | kEvict;
 
 struct OptionSpec {
   const char* name;
@@ -23,7 +24,7 @@ struct OptionSpec {
 
 // The one list of options: parsing and --help both read it.
 const OptionSpec kOptions[] = {
-    {"pool", "PREFIX", kServe | kCleanup | kAddress,
+    {"pool", "PREFIX", kOnInterface | kAddress,
      "IPv6 prefix the device addresses come from (required), e.g. fde3:25fb:7f6c:1::/64"},
     {"converter", "direct-bcd|metans", kServe | kAddress, "name-to-address scheme (default: direct-bcd)"},
     {"metans-template", "TEMPLATE", kServe | kAddress,
@@ -46,8 +47,9 @@ const OptionSpec kOptions[] = {
     {"request-timeout", "SECONDS", kServe,
      "a request must arrive whole within this time, or its connection is dropped (default: 10)"},
     {"reconcile-interval", "SECONDS", kServe, "re-read the interface when the view is older (default: 60)"},
-    {"state-dir", "DIR", kServe | kCleanup, "runtime journal and lock (default: /run/autowg)"},
-    {"backend", "netlink|uapi|auto", kServe | kCleanup, "how to reach WireGuard (default: netlink); uapi: the socket /var/run/wireguard/IFACE.sock (wireguard-go, boringtun); auto: netlink when the kernel has IFACE, else uapi"},
+    {"state-dir", "DIR", kOnInterface, "runtime journal (default: /run/autowg)"},
+    {"json", nullptr, kList, "print the answer as one JSON object"},
+    {"backend", "netlink|uapi|auto", kOnInterface, "how to reach WireGuard (default: netlink); uapi: the socket /var/run/wireguard/IFACE.sock (wireguard-go, boringtun); auto: netlink when the kernel has IFACE, else uapi"},
 };
 
 struct CommandSpec {
@@ -61,6 +63,10 @@ struct CommandSpec {
 const CommandSpec kCommands[] = {
     {"serve", Command::Serve, kServe, "IFACE", "run the FastCGI responder for WireGuard interface IFACE"},
     {"cleanup", Command::Cleanup, kCleanup, "IFACE", "remove every pool peer from IFACE (run once at boot)"},
+    {"list", Command::List, kList, "IFACE",
+     "list the registered devices of IFACE (asks the running responder, or reads the interface itself)"},
+    {"evict", Command::Evict, kEvict, "IFACE NAME...",
+     "remove these devices' peers from IFACE now (through the running responder, if there is one)"},
     {"address", Command::Address, kAddress, "CN", "print the address a certificate CN gets"},
 };
 
@@ -181,7 +187,8 @@ Parsed parse_options(const CommandSpec& command, const std::vector<std::string>&
   for (const auto& a : joined) argv.push_back(a.c_str());
 
   argh::parser cmdl;
-  for (const auto& o : kOptions) cmdl.add_param(o.name);
+  for (const auto& o : kOptions)
+    if (o.metavar) cmdl.add_param(o.name);
   cmdl.parse(int(argv.size()), argv.data(), argh::parser::PREFER_FLAG_FOR_UNREG_OPTION);
 
   Parsed parsed;
@@ -304,7 +311,7 @@ Config parse_command_line(const std::vector<std::string>& args, const std::optio
     return config;
   }
   const CommandSpec* command = find_command(args[0]);
-  if (!command) refuse("unknown command '" + args[0] + "' (expected serve, cleanup or address)");
+  if (!command) refuse("unknown command '" + args[0] + "' (expected serve, cleanup, address, list or evict)");
 
   Parsed p = parse_options(*command, std::vector<std::string>(args.begin() + 1, args.end()));
   if (p.help) {
@@ -312,9 +319,12 @@ Config parse_command_line(const std::vector<std::string>& args, const std::optio
     return config;
   }
   config.command = command->command;
-  if (p.positional.size() != 1)
+  if (command->command == Command::Evict) {
+    if (p.positional.size() < 2) refuse("'autowg evict' needs IFACE and at least one NAME");
+  } else if (p.positional.size() != 1) {
     refuse(std::string("'autowg ") + command->name + "' needs exactly one " + command->positional + " (got " +
            std::to_string(p.positional.size()) + ")");
+  }
 
   config.pool = parse_prefix("pool", require(p, "pool", command->name));
   if (p.params.count("state-dir") && p.params["state-dir"].empty()) refuse("--state-dir: must not be empty");
@@ -328,6 +338,16 @@ Config parse_command_line(const std::vector<std::string>& args, const std::optio
       break;
     case Command::Cleanup:
       fill_interface(config, p.positional[0]);
+      break;
+    case Command::List:
+      fill_interface(config, p.positional[0]);
+      config.json = p.flags.count("json") > 0;
+      break;
+    case Command::Evict:
+      fill_interface(config, p.positional[0]);
+      config.names.assign(p.positional.begin() + 1, p.positional.end());
+      for (const auto& name : config.names)
+        if (name.empty()) refuse("'autowg evict': an empty NAME");
       break;
     case Command::Serve:
       fill_interface(config, p.positional[0]);

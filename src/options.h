@@ -18,15 +18,17 @@
 
 namespace autowg {
 
-enum class Command { Serve, Cleanup, Address, Help, Version };
+enum class Command { Serve, Cleanup, Address, List, Evict, Help, Version };
 
 struct Config {
   Command command = Command::Help;
   // For Help: the subcommand whose help was asked for (Help = the overview).
   Command help_topic = Command::Help;
 
-  std::string interface;  // serve, cleanup
+  std::string interface;  // serve, cleanup, list, evict
   std::string cn;         // address
+  std::vector<std::string> names;  // evict
+  bool json = false;               // list
 
   Prefix pool;
   std::shared_ptr<const Converter> converter;  // serve, address

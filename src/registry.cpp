@@ -278,7 +278,30 @@ void Registry::rewrite_journal() {
   }
 }
 
-std::optional<Refusal> Registry::visit_peers(const std::function<void(const PeerStatus&)>& visit) {
+Result<std::vector<Eviction>, Refusal> Registry::evict(const std::vector<std::string>& names) {
+  if (auto refused = refresh_if_stale()) return Failure<Refusal>{*refused};
+  std::vector<Eviction> evicted;
+  Change change;
+  for (const auto& name : names) {
+    auto it = by_name_.find(name);
+    if (it == by_name_.end()) continue;
+    if (std::any_of(evicted.begin(), evicted.end(), [&](const Eviction& e) { return e.name == name; })) continue;
+    evicted.push_back(Eviction{name, it->second.key, it->second.address});
+    change.remove.push_back(it->second.key);
+  }
+  if (evicted.empty()) return evicted;
+  try {
+    backend_.apply(change);
+  } catch (const WgError& e) {
+    return Failure<Refusal>{refusal_from(e)};
+  }
+  for (const auto& e : evicted) forget(e.name);
+  rewrite_journal();
+  return evicted;
+}
+
+std::optional<Refusal> Registry::visit_peers(const std::function<void(const PeerStatus&)>& visit,
+                                             PeerCounts* counts) {
   if (auto refused = refresh_if_stale()) return refused;
   struct Row {
     const Named* named;
@@ -288,11 +311,21 @@ std::optional<Refusal> Registry::visit_peers(const std::function<void(const Peer
   std::vector<Row> rows;
   rows.reserve(by_name_.size());
   try {
+    PeerCounts seen;
     backend_.read([&](Peer&& peer) {
+      if (!is_pool_peer(peer, pool_)) {
+        ++seen.statics;
+        return;
+      }
       auto it = name_by_key_.find(peer.public_key);
-      if (it == name_by_key_.end()) return;
+      if (it == name_by_key_.end()) {
+        ++seen.unnamed;
+        return;
+      }
       rows.push_back(Row{*it, peer.last_handshake, peer.rx_bytes, peer.tx_bytes});
     });
+    seen.named = rows.size();
+    if (counts) *counts = seen;
   } catch (const WgError& e) {
     return refusal_from(e);
   }

@@ -61,6 +61,20 @@ struct PeerStatus {
   uint64_t tx_bytes;
 };
 
+// A pool peer taken off the interface, for the caller's log line.
+struct Eviction {
+  std::string name;
+  WgKey key;
+  Address address;
+};
+
+// What a full read of the interface found besides the named peers.
+struct PeerCounts {
+  size_t named = 0;
+  size_t unnamed = 0;  // pool peers with no known name
+  size_t statics = 0;
+};
+
 class Registry {
  public:
   // `journal` may be null (no persistence).
@@ -71,8 +85,13 @@ class Registry {
 
   Result<Registration, Refusal> register_peer(const Name& name, const Address& address, const WgKey& key);
 
+  // Removes these devices' peers in one change; a name that is not
+  // registered is left out of the answer. Static peers are never touched.
+  Result<std::vector<Eviction>, Refusal> evict(const std::vector<std::string>& names);
+
   // Every named pool peer with its kernel counters, sorted by name.
-  std::optional<Refusal> visit_peers(const std::function<void(const PeerStatus&)>& visit);
+  std::optional<Refusal> visit_peers(const std::function<void(const PeerStatus&)>& visit,
+                                     PeerCounts* counts = nullptr);
 
   size_t named_count() const { return by_name_.size(); }
   const DeviceInfo& device() const { return device_; }

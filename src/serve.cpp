@@ -9,11 +9,14 @@
 #include <algorithm>
 #include <iostream>
 
+#include "control.h"
 #include "event_loop.h"
+#include "interface_lock.h"
 #include "responder.h"
 #include "journal.h"
 #include "listen.h"
 #include "log.h"
+#include "operations.h"
 #include "registry.h"
 #include "text.h"
 
@@ -82,6 +85,11 @@ size_t connection_cap(size_t wanted) {
 }  // namespace
 
 int serve(const Config& config) {
+  auto lock = InterfaceLock::acquire(config.interface);
+  if (!lock) {
+    std::cerr << "autowg: cannot serve " << config.interface << ": " << lock.error() << "\n";
+    return 1;
+  }
   auto journal = Journal::open(config.state_dir, config.interface);
   if (!journal) {
     std::cerr << "autowg: cannot serve " << config.interface << ": " << journal.error() << "\n";
@@ -109,6 +117,9 @@ int serve(const Config& config) {
   EventLoop loop;
   Api api(config.api, *config.cn_pattern, *config.converter, registry);
   Responder responder(loop, listening->fd(), api, settings);
+  ControlServer control(loop, lock->fd(), [&](std::string_view request) {
+    return run_request(registry, config.interface, request);
+  });
   Signals signals(loop, [&] { responder.stop([&] { loop.stop(); }); }, [&] { registry.reconcile(); });
   loop.run();
   return 0;

@@ -27,6 +27,10 @@ std::string_view trim(std::string_view s, std::string_view blanks = kBlanks);
 // two hex digits is refused. Other bytes pass through.
 std::optional<std::string> percent_decode(std::string_view text);
 
+// %XX for every byte but A-Z a-z 0-9 - . _ (upper-case hex), so that the
+// result splits cleanly on blanks.
+std::string percent_encode(std::string_view text);
+
 // The whole of `text` as a number in `base`: no sign for unsigned types, no
 // blanks, no trailing characters, no overflow.
 template <typename T>
