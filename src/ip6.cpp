@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "keyed_hash.h"
 #include "text.h"
 
 namespace autowg {
@@ -95,11 +96,6 @@ Address Prefix::combine(const Address::Bytes& host) const {
   return out;
 }
 
-size_t AddressHash::operator()(const Address& a) const {
-  uint64_t hi, lo;
-  std::memcpy(&hi, a.bytes().data(), 8);
-  std::memcpy(&lo, a.bytes().data() + 8, 8);
-  return std::hash<uint64_t>()(hi * 0x9e3779b97f4a7c15ULL ^ lo);
-}
+size_t AddressHash::operator()(const Address& a) const { return keyed_hash(a.bytes().data(), a.bytes().size()); }
 
 }  // namespace autowg

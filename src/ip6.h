@@ -63,6 +63,8 @@ class Prefix {
 // Clears every bit of `address` beyond the first `length` bits.
 Address mask(const Address& address, int length);
 
+// Keyed (keyed_hash.h): a metans address follows from a name a device's
+// certificate carries.
 struct AddressHash {
   size_t operator()(const Address& a) const;
 };

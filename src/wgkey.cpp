@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "keyed_hash.h"
 #include "text.h"
 
 namespace autowg {
@@ -93,10 +94,6 @@ bool WgKey::is_zero() const {
   return any == 0;
 }
 
-size_t WgKeyHash::operator()(const WgKey& key) const {
-  size_t h;
-  std::memcpy(&h, key.bytes().data(), sizeof h);
-  return h;
-}
+size_t WgKeyHash::operator()(const WgKey& key) const { return keyed_hash(key.bytes().data(), kSize); }
 
 }  // namespace autowg

@@ -44,6 +44,7 @@ class WgKey {
   Bytes bytes_{};
 };
 
+// Keyed (keyed_hash.h): devices choose their keys.
 struct WgKeyHash {
   size_t operator()(const WgKey& key) const;
 };
