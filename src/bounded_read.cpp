@@ -1,6 +1,7 @@
 #include "bounded_read.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +16,9 @@ namespace autowg {
 Result<std::string> read_file_bounded(const std::string& path, size_t max_bytes) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return fail(with_errno("cannot open " + path));
+  auto too_large = [&] { return fail(path + " is larger than " + std::to_string(max_bytes) + " bytes"); };
+  struct stat st {};
+  if (fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode) && uint64_t(st.st_size) > max_bytes) return too_large();
   std::string data;
   char chunk[64 * 1024];
   for (;;) {
@@ -22,8 +26,7 @@ Result<std::string> read_file_bounded(const std::string& path, size_t max_bytes)
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return fail(with_errno("cannot read " + path));
     if (n == 0) return data;
-    if (data.size() + size_t(n) > max_bytes)
-      return fail(path + " is larger than " + std::to_string(max_bytes) + " bytes");
+    if (data.size() + size_t(n) > max_bytes) return too_large();
     data.append(chunk, size_t(n));
   }
 }

@@ -90,8 +90,8 @@ Result<int64_t> parse_openssl_time(std::string_view text) {
                                                               "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   auto refused = fail("not a time of the form 'Dec 31 23:59:59 2026 GMT'");
   // "Mmm DD HH:MM:SS YYYY GMT": fixed width, the day as %2d.
-  if (text.size() != 24 || text[3] != ' ' || text[6] != ' ' || text[9] != ':' || text[12] != ':' ||
-      text[15] != ' ' || text.substr(20) != " GMT")
+  if (text.size() != 24 || text[3] != ' ' || text[6] != ' ' || text[9] != ':' || text[12] != ':' || text[15] != ' ' ||
+      text.substr(20) != " GMT")
     return refused;
   int month = 0;
   for (size_t i = 0; i < months.size(); ++i)

@@ -77,7 +77,7 @@ Result<std::unique_ptr<Certificate, CertificateFree>> decode_pem_certificate(std
   text = trim(text);
   if (text.rfind("-----BEGIN ", 0) != 0)
     return fail(text.find("-----BEGIN ") == std::string_view::npos ? "not a PEM certificate"
-                                                                  : "unexpected data before the certificate");
+                                                                   : "unexpected data before the certificate");
   std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(text.data(), int(text.size())));
   if (!bio) return fail("out of memory");
   char *name = nullptr, *header = nullptr;

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "cert_params.h"
+
+#include <catch2/catch.hpp>
 
 using namespace autowg;
 
@@ -55,7 +55,10 @@ TEST_CASE("garbage serials are refused") {
     CHECK(refused(bad));
   for (const char* bad : {"", "-", "-0", "FF", "0x1", "1.5", "1e5", "+1", "1 2", "12a"})
     CHECK(refused(bad, SerialBase::Decimal));
-  CHECK(refused(std::string("12\0" "34", 5)));
+  CHECK(
+      refused(std::string("12\0"
+                          "34",
+                          5)));
 }
 
 TEST_CASE("serials are bounded to 64 significant hex digits") {
@@ -64,10 +67,9 @@ TEST_CASE("serials are bounded to 64 significant hex digits") {
   CHECK(serial(std::string(65, 'F')).find("longer than 64") != std::string::npos);
   CHECK(refused(std::string(100000, '0')));
   // 2^256 - 1 is the largest, 2^256 is one digit too many.
-  CHECK(serial("115792089237316195423570985008687907853269984665640564039457584007913129639935",
-               SerialBase::Decimal) == std::string(64, 'F'));
-  CHECK(refused("115792089237316195423570985008687907853269984665640564039457584007913129639936",
-                SerialBase::Decimal));
+  CHECK(serial("115792089237316195423570985008687907853269984665640564039457584007913129639935", SerialBase::Decimal) ==
+        std::string(64, 'F'));
+  CHECK(refused("115792089237316195423570985008687907853269984665640564039457584007913129639936", SerialBase::Decimal));
   CHECK(refused(std::string(100000, '9'), SerialBase::Decimal));
 }
 
@@ -82,14 +84,31 @@ TEST_CASE("notAfter as nginx $ssl_client_v_end and Apache SSL_CLIENT_V_END write
 }
 
 TEST_CASE("anything but ASN1_TIME_print's form is refused as notAfter") {
-  for (const char* bad : {"", "Dec 31 23:59:59 2026", "Dec 31 23:59:59 2026 UTC", "Dec 31 23:59:59 2026 GMT ",
-                          " Dec 31 23:59:59 2026 GMT", "Jan 05 12:00:00 2051 GMT", "Jan 5 12:00:00 2051 GMT",
-                          "dec 31 23:59:59 2026 GMT", "DEC 31 23:59:59 2026 GMT", "Dez 31 23:59:59 2026 GMT",
-                          "Dec 32 23:59:59 2026 GMT", "Apr 31 00:00:00 2026 GMT", "Feb 29 00:00:00 2026 GMT",
-                          "Feb 29 00:00:00 2100 GMT", "Jan  0 00:00:00 2026 GMT", "Dec 31 24:00:00 2026 GMT",
-                          "Dec 31 23:60:00 2026 GMT", "Dec 31 23:59:60 2026 GMT", "Dec 31 23:59:59.5 2026 GMT",
-                          "Dec 31 23:59:5x 2026 GMT", "Dec 31 23:59:59 +026 GMT", "Dec 31 -3:59:59 2026 GMT",
-                          "2026-12-31T23:59:59Z", "20261231235959Z", "Dec 31 23:59:59 26 GMT",
+  for (const char* bad : {"",
+                          "Dec 31 23:59:59 2026",
+                          "Dec 31 23:59:59 2026 UTC",
+                          "Dec 31 23:59:59 2026 GMT ",
+                          " Dec 31 23:59:59 2026 GMT",
+                          "Jan 05 12:00:00 2051 GMT",
+                          "Jan 5 12:00:00 2051 GMT",
+                          "dec 31 23:59:59 2026 GMT",
+                          "DEC 31 23:59:59 2026 GMT",
+                          "Dez 31 23:59:59 2026 GMT",
+                          "Dec 32 23:59:59 2026 GMT",
+                          "Apr 31 00:00:00 2026 GMT",
+                          "Feb 29 00:00:00 2026 GMT",
+                          "Feb 29 00:00:00 2100 GMT",
+                          "Jan  0 00:00:00 2026 GMT",
+                          "Dec 31 24:00:00 2026 GMT",
+                          "Dec 31 23:60:00 2026 GMT",
+                          "Dec 31 23:59:60 2026 GMT",
+                          "Dec 31 23:59:59.5 2026 GMT",
+                          "Dec 31 23:59:5x 2026 GMT",
+                          "Dec 31 23:59:59 +026 GMT",
+                          "Dec 31 -3:59:59 2026 GMT",
+                          "2026-12-31T23:59:59Z",
+                          "20261231235959Z",
+                          "Dec 31 23:59:59 26 GMT",
                           "Dec 31 23.59.59 2026 GMT"})
     CHECK_FALSE(parse_openssl_time(bad));
 }
