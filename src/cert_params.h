@@ -26,6 +26,9 @@ namespace autowg {
 // RFC 5280 allows 20 octets; this leaves room for CAs that get it wrong.
 constexpr size_t kMaxSerialDigits = 64;
 
+// Longest issuer text accepted (RFC 2253, non-ASCII escaped as \XX).
+constexpr size_t kMaxIssuerText = 4096;
+
 enum class SerialBase { Hex, Decimal };
 
 // Hex: digits of either case, optionally as colon-separated pairs

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "cert_params.h"
 #include "result.h"
 
 namespace autowg {
@@ -20,9 +21,6 @@ struct CertificateFacts {
   std::string issuer;  // RFC 2253, as X509_NAME_print_ex(XN_FLAG_RFC2253) and nginx's $ssl_client_i_dn write it
   int64_t not_after = 0;  // Unix seconds
 };
-
-// Longest issuer text accepted (RFC 2253, non-ASCII escaped as \XX).
-constexpr size_t kMaxIssuerText = 4096;
 
 // Accepts the PEM text raw or URL-escaped (%XX, as nginx escapes it):
 // optional whitespace, exactly one CERTIFICATE block, optional whitespace.

@@ -1,11 +1,11 @@
-#include "bounded_read.h"
+#include <catch2/catch.hpp>
 
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <filesystem>
 
+#include "bounded_read.h"
 #include "fd.h"
 #include "pki_fixture.h"
 

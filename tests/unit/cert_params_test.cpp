@@ -1,6 +1,6 @@
-#include "cert_params.h"
-
 #include <catch2/catch.hpp>
+
+#include "cert_params.h"
 
 using namespace autowg;
 

@@ -1,8 +1,8 @@
-#include "deny_list.h"
-
 #include <catch2/catch.hpp>
+
 #include <filesystem>
 
+#include "deny_list.h"
 #include "pki_fixture.h"
 
 using namespace autowg;

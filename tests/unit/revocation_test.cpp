@@ -1,10 +1,10 @@
-#include "revocation.h"
-
 #include <catch2/catch.hpp>
+
 #include <ctime>
 
 #include "certificate.h"
 #include "pki_fixture.h"
+#include "revocation.h"
 
 using namespace autowg;
 using namespace autowg::testing;
