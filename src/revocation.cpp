@@ -34,11 +34,14 @@ struct CrlFree {
 using X509Ptr = std::unique_ptr<X509, X509Free>;
 using CrlPtr = std::unique_ptr<X509_CRL, CrlFree>;
 
-// Hands the type and DER of each PEM block of `data` to `visit`, one at a
-// time. Text before a block is skipped, as PEM allows; a block that does not
-// decode (truncated, bad base64) and text after the last block are refused.
-using BlockVisitor = std::function<Result<bool>(const char* type, const unsigned char* der, long len)>;
-Result<bool> for_each_pem_block(std::string_view data, const BlockVisitor& visit) {
+using DerVisitor = std::function<Result<bool>(const unsigned char* der, long len)>;
+
+// Hands the DER of each PEM block of `data` whose type is `type` to `visit`,
+// one at a time; blocks of another type are skipped when `skip_others`,
+// else refused. Text before a block is skipped, as PEM allows; a block that
+// does not decode (truncated, bad base64) and text after the last block are
+// refused.
+Result<bool> for_each_pem_block(std::string_view data, const char* type, bool skip_others, const DerVisitor& visit) {
   std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(data.data(), int(data.size())));
   if (!bio) return fail("out of memory");
   for (int n = 1;; ++n) {
@@ -46,23 +49,31 @@ Result<bool> for_each_pem_block(std::string_view data, const BlockVisitor& visit
     long left = BIO_get_mem_data(bio.get(), &rest);
     std::string_view remaining(rest, size_t(left > 0 ? left : 0));
     if (trim(remaining).empty()) return true;
-    char *type = nullptr, *header = nullptr;
+    char *found = nullptr, *header = nullptr;
     unsigned char* der = nullptr;
     long len = 0;
-    if (PEM_read_bio(bio.get(), &type, &header, &der, &len) != 1) {
+    if (PEM_read_bio(bio.get(), &found, &header, &der, &len) != 1) {
       ERR_clear_error();
       return fail(remaining.find("-----BEGIN ") == std::string_view::npos
                       ? "unexpected text after PEM block " + std::to_string(n - 1)
                       : "PEM block " + std::to_string(n) + " is truncated or malformed");
     }
-    std::unique_ptr<char, OpenSslFree> type_owner(type), header_owner(header);
+    std::unique_ptr<char, OpenSslFree> found_owner(found), header_owner(header);
     std::unique_ptr<unsigned char, OpenSslFree> der_owner(der);
-    auto visited = visit(type, der, len);
+    if (std::strcmp(found, type) != 0) {
+      if (skip_others) continue;
+      return fail("PEM block " + std::to_string(n) + " is a " + found + " where an " + type + " was expected");
+    }
+    auto visited = visit(der, len);
     if (!visited) return fail("PEM block " + std::to_string(n) + ": " + visited.error());
   }
 }
 
-bool is_pem(std::string_view data) { return data.find("-----BEGIN ") != std::string_view::npos; }
+// The objects of a PEM file (as above), or the one object of a DER file.
+Result<bool> for_each_object(std::string_view data, const char* type, bool skip_others, const DerVisitor& visit) {
+  if (data.find("-----BEGIN ") != std::string_view::npos) return for_each_pem_block(data, type, skip_others, visit);
+  return visit(reinterpret_cast<const unsigned char*>(data.data()), long(data.size()));
+}
 
 Result<std::vector<X509Ptr>> load_ca_certificates(const std::string& path) {
   auto data = read_file_bounded(path, RevocationList::kMaxFileSize);
@@ -75,14 +86,8 @@ Result<std::vector<X509Ptr>> load_ca_certificates(const std::string& path) {
     cas.push_back(std::move(cert));
     return true;
   };
-  Result<bool> read =
-      is_pem(*data)
-          ? for_each_pem_block(*data,
-                               [&](const char* type, const unsigned char* der, long len) {
-                                 // A CA bundle may hold other blocks (keys, parameters): only certificates count.
-                                 return std::strcmp(type, PEM_STRING_X509) == 0 ? add(der, len) : Result<bool>(true);
-                               })
-          : add(reinterpret_cast<const unsigned char*>(data->data()), long(data->size()));
+  // A CA bundle may hold other blocks (keys, parameters): only certificates count.
+  auto read = for_each_object(*data, PEM_STRING_X509, true, add);
   ERR_clear_error();
   if (!read) return fail("CA file " + path + ": " + read.error());
   if (cas.empty()) return fail("CA file " + path + " holds no certificate");
@@ -155,15 +160,7 @@ Result<RevocationList> RevocationList::load(const std::string& crl_path, const s
     ++crls;
     return true;
   };
-  Result<bool> read =
-      is_pem(*data) ? for_each_pem_block(
-                          *data,
-                          [&](const char* type, const unsigned char* der, long len) {
-                            if (std::strcmp(type, PEM_STRING_X509_CRL) != 0)
-                              return Result<bool>(fail(std::string("a ") + type + " where an X509 CRL was expected"));
-                            return add(der, len);
-                          })
-                    : add(reinterpret_cast<const unsigned char*>(data->data()), long(data->size()));
+  auto read = for_each_object(*data, PEM_STRING_X509_CRL, false, add);
   ERR_clear_error();
   if (!read) return fail("CRL file " + crl_path + ": " + read.error());
   if (crls == 0) return fail("CRL file " + crl_path + " holds no CRL");

@@ -135,7 +135,7 @@ TEST_CASE("truncated, garbage and over-large CRL files are refused") {
   CHECK(refused("garbage").find("malformed DER") != std::string::npos);
   CHECK(refused("").find("malformed DER") != std::string::npos);
   CHECK(refused(text + "trailing words\n").find("unexpected text") != std::string::npos);
-  CHECK(refused(pem(ca.cert.get())).find("CERTIFICATE where an X509 CRL was expected") != std::string::npos);
+  CHECK(refused(pem(ca.cert.get())).find("PEM block 1 is a CERTIFICATE where an X509 CRL was expected") != std::string::npos);
   CHECK(refused(text + "\n\n") == "loaded");
   CHECK(load_error(ca.files.dir() + "/missing.crl", "").find("cannot open") != std::string::npos);
   std::string large = ca.files.dir() + "/large.crl";
