@@ -57,8 +57,6 @@ class OpenSslFixture {
     return out;
   }
 
-  const std::string& dir() const { return dir_; }
-
  private:
   static void run(const std::string& command) {
     if (std::system((command + " 2>/dev/null").c_str()) != 0) throw std::runtime_error("failed: " + command);
