@@ -3,6 +3,8 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "text.h"
+
 namespace autowg {
 namespace {
 
@@ -30,11 +32,12 @@ Result<CnPattern> CnPattern::compile(std::string_view regex) {
   PCRE2_SIZE offset = 0;
   // ANCHORED and ENDANCHORED make the whole CN the match, also for
   // alternations such as "a|b". UTF: a CN is UTF-8 text; \d stays ASCII
-  // (no UCP), as direct-bcd wants.
+  // (no UCP), as direct-bcd wants. Not MATCH_INVALID_UTF: with it a match
+  // may start after an invalid byte ("x,\xff1234" gave "1234"); name_for
+  // refuses such a CN instead.
   auto code = std::make_shared<Code>();
   code->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(regex.data()), regex.size(),
-                             PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &error,
-                             &offset, nullptr);
+                             PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_UTF, &error, &offset, nullptr);
   if (!code->code) {
     PCRE2_UCHAR message[256];
     pcre2_get_error_message(error, message, sizeof message);
@@ -55,6 +58,7 @@ Result<CnPattern> CnPattern::compile(std::string_view regex) {
 }
 
 Result<Name> CnPattern::name_for(std::string_view cn) const {
+  if (!valid_utf8(cn)) return fail("the CN is not valid UTF-8");
   std::unique_ptr<pcre2_match_data, MatchDataFree> match(
       pcre2_match_data_create_from_pattern(code_->code, nullptr));
   if (!match) return fail("out of memory");

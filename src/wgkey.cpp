@@ -94,6 +94,6 @@ bool WgKey::is_zero() const {
   return any == 0;
 }
 
-size_t WgKeyHash::operator()(const WgKey& key) const { return keyed_hash(key.bytes().data(), kSize); }
+size_t WgKeyHash::operator()(const WgKey& key) const { return keyed_hash(key.bytes().data(), WgKey::kSize); }
 
 }  // namespace autowg

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "cert_params.h"
 #include "certificate.h"
 #include "dn.h"
 #include "openssl_fixture.h"
@@ -121,4 +122,65 @@ TEST_CASE("the DN parser reads what openssl prints for real certificates") {
   CHECK_FALSE(cn_from_subject(certs.subject("two", "compat")));
   CHECK_FALSE(cn_from_subject(certs.subject("multi", "RFC2253")));
   CHECK_FALSE(cn_from_subject(certs.subject("multi", "compat")));
+}
+
+TEST_CASE("the facts of real certificates: serial, issuer and notAfter as openssl prints them") {
+  OpenSslFixture certs;
+  struct Case {
+    const char* set_serial;
+    const char* canonical;
+  };
+  for (auto [set_serial, canonical] : {Case{"0x0123", "123"}, Case{"0xDEADBEEF0011", "DEADBEEF0011"},
+                                       Case{"0", "0"}, Case{"-5", "-5"}, Case{"0xFF", "FF"},
+                                       Case{"0x7F0A1B2C3D4E5F60718293A4B5C6D7E8F9001122",
+                                            "7F0A1B2C3D4E5F60718293A4B5C6D7E8F9001122"}}) {
+    std::string pem = certs.certificate("s", "/CN=1234", std::string("-set_serial ") + set_serial);
+    auto facts = read_certificate(pem);
+    REQUIRE(facts);
+    CHECK(facts->serial == canonical);
+    CHECK(facts->serial == *normalise_serial(certs.field("s", "-serial")));
+    CHECK(facts->cn == "1234");
+  }
+  // -days 1 gives a UTCTime, -days 10000 a GeneralizedTime (after 2049).
+  for (const char* days : {"-days 1", "-days 10000"}) {
+    std::string pem = certs.certificate("t", "/CN=1234", days);
+    auto facts = read_certificate(pem);
+    REQUIRE(facts);
+    CHECK(facts->not_after == *parse_openssl_time(certs.field("t", "-enddate")));
+    CHECK(facts->not_after > time(nullptr));
+  }
+  // Self-signed: the issuer is the subject, in RFC 2253 as nginx's
+  // $ssl_client_i_dn has it (non-ASCII as \XX).
+  std::string pem = certs.certificate("device", "/C=DE/O=Fleet, Inc./CN=Ger\xc3\xa4t-7");
+  auto facts = read_certificate(nginx_escape(pem));
+  REQUIRE(facts);
+  CHECK(facts->issuer == "CN=Ger\\C3\\A4t-7,O=Fleet\\, Inc.,C=DE");
+  CHECK(facts->issuer == certs.subject("device", "RFC2253"));
+  CHECK(facts->cn == "Ger\xc3\xa4t-7");
+  CHECK(cn(pem) == facts->cn);
+}
+
+TEST_CASE("a serial over 64 hex digits refuses the certificate") {
+  OpenSslFixture certs;
+  std::string pem = certs.certificate("long", "/CN=1234", "-set_serial 0x" + std::string(66, 'A'));
+  CHECK(cn(pem).find("serial") != std::string::npos);
+  CHECK(cn(certs.certificate("max", "/CN=1234", "-set_serial 0x" + std::string(64, 'A'))) == "1234");
+}
+
+TEST_CASE("only whitespace may surround the one certificate") {
+  OpenSslFixture certs;
+  std::string pem = certs.certificate("device", "/CN=1234");
+  std::string other = certs.certificate("other", "/CN=5678");
+  CHECK(cn(" \r\n\t" + pem + "\r\n \n") == "1234");
+  CHECK(cn(nginx_escape("\n" + pem + "\n")) == "1234");
+  // Once only 256 bytes past the first certificate were looked at.
+  CHECK(cn(pem + std::string(300, '\n') + other).find("after the certificate") != std::string::npos);
+  CHECK(cn(pem + std::string(300, ' ') + "x").find("after the certificate") != std::string::npos);
+  CHECK(cn(pem + "garbage").find("after the certificate") != std::string::npos);
+  CHECK(cn(pem + "\n-----BEGIN CERTIFICATE-----\n").find("after the certificate") != std::string::npos);
+  // Text before the block is refused as well (PEM_read_bio would skip it).
+  CHECK(cn("garbage\n" + pem).find("before the certificate") != std::string::npos);
+  CHECK(cn("x" + pem).find("before the certificate") != std::string::npos);
+  CHECK(cn(nginx_escape("Subject: CN=5678\n" + pem)).find("before the certificate") != std::string::npos);
+  CHECK(cn("   ").find("not a PEM certificate") != std::string::npos);
 }

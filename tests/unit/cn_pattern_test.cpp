@@ -51,3 +51,15 @@ TEST_CASE("a pathological pattern cannot hang a request") {
   auto n = name("((a+)+)b", std::string(40, 'a'));
   CHECK(n.rfind("refused", 0) == 0);
 }
+
+TEST_CASE("a CN that is not valid UTF-8 is refused before matching") {
+  // PCRE2_MATCH_INVALID_UTF let a match start after the invalid byte.
+  CHECK(name("([0-9a-zA-Z]+)", "x,\xff" "1234").find("not valid UTF-8") != std::string::npos);
+  CHECK(name("(.*)", "\xff").find("not valid UTF-8") != std::string::npos);
+  CHECK(name("(\\d+)", "1234\xc3").find("not valid UTF-8") != std::string::npos);
+  CHECK(name("(\\d+)", "\xc0\xb1").find("not valid UTF-8") != std::string::npos);  // overlong '1'
+  CHECK(name("(\\d+)", "\xed\xa0\x80" "1").find("not valid UTF-8") != std::string::npos);  // a surrogate
+  // Valid UTF-8 still matches as before.
+  CHECK(name("Ger\xc3\xa4t-(\\d+)", "Ger\xc3\xa4t-7") == "7");
+  CHECK(name("(.+)", "Ger\xc3\xa4t") == "Ger\xc3\xa4t");
+}

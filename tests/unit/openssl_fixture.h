@@ -46,6 +46,17 @@ class OpenSslFixture {
     return out;
   }
 
+  // One field as `openssl x509 -noout OPTION` prints it ("-serial",
+  // "-enddate"), without its "name=".
+  std::string field(const std::string& name, const std::string& option) {
+    std::string out = capture("openssl x509 -noout " + option + " -in " + dir_ + "/" + name + ".crt");
+    auto eq = out.find('=');
+    if (eq == std::string::npos) throw std::runtime_error("unexpected openssl output: " + out);
+    out = out.substr(eq + 1);
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    return out;
+  }
+
  private:
   static void run(const std::string& command) {
     if (std::system((command + " 2>/dev/null").c_str()) != 0) throw std::runtime_error("failed: " + command);
