@@ -29,6 +29,15 @@ constexpr size_t kMaxSerialDigits = 64;
 // Longest issuer text accepted (RFC 2253, non-ASCII escaped as \XX).
 constexpr size_t kMaxIssuerText = 4096;
 
+// What autowg keeps of a device's certificate (empty, 0: unknown): with the
+// peer, in the journal, for revocation and expiry.
+struct CertRecord {
+  std::string serial;  // canonical hex (normalise_serial)
+  std::string issuer;  // RFC 2253
+  int64_t not_after = 0;  // Unix seconds
+  bool empty() const { return serial.empty() && issuer.empty() && not_after == 0; }
+};
+
 enum class SerialBase { Hex, Decimal };
 
 // Hex: digits of either case, optionally as colon-separated pairs

@@ -30,6 +30,7 @@ class DenyList {
   // Exact, byte for byte.
   bool denied(std::string_view name) const { return names_.count(std::string(name)) > 0; }
   size_t size() const { return names_.size(); }
+  const std::unordered_set<std::string>& names() const { return names_; }
 
  private:
   std::unordered_set<std::string> names_;

@@ -89,8 +89,10 @@ int http_status(Refusal::Kind kind) {
   return 500;
 }
 
-Api::Api(ApiSettings settings, const CnPattern& pattern, const Converter& converter, Registry& registry)
-    : settings_(std::move(settings)), pattern_(pattern), converter_(converter), registry_(registry) {
+Api::Api(ApiSettings settings, const CnPattern& pattern, const Converter& converter, Registry& registry,
+         const Lifecycle* lifecycle)
+    : settings_(std::move(settings)), pattern_(pattern), converter_(converter), registry_(registry),
+      lifecycle_(lifecycle) {
   if (settings_.monitoring_secret) expected_authorization_ = base64(*settings_.monitoring_secret);
 }
 
@@ -141,6 +143,15 @@ std::optional<Identity> Api::identify_device(const HttpRequest& request, HttpRes
     reply(response, 403, "forbidden: " + identity.error());
     return std::nullopt;
   }
+  if (lifecycle_) {
+    if (auto refused = lifecycle_->refusal(identity->name, identity->cert)) {
+      log_event(LogLevel::Warning, "register",
+                {{"status", "403"}, {"name", identity->name.value},
+                 {"serial", identity->cert.serial.empty() ? "-" : identity->cert.serial}, {"reason", *refused}});
+      reply(response, 403, "forbidden: " + *refused);
+      return std::nullopt;
+    }
+  }
   return std::move(*identity);
 }
 
@@ -178,7 +189,7 @@ void Api::register_device(HttpRequest& request, HttpResponse& response) {
               {{"status", "403"}, {"name", name}, {"key", key->fingerprint()}, {"reason", address.error()}});
     return reply(response, 403, "forbidden: " + address.error());
   }
-  auto registration = registry_.register_peer(identity->name, *address, *key);
+  auto registration = registry_.register_peer(identity->name, *address, *key, identity->cert);
   if (!registration) {
     const Refusal& r = registration.error();
     int status = http_status(r.kind);

@@ -14,6 +14,7 @@
 
 #include "cn_pattern.h"
 #include "identity.h"
+#include "lifecycle.h"
 #include "ip6.h"
 #include "naming.h"
 #include "registry.h"
@@ -52,7 +53,9 @@ struct ApiSettings {
 
 class Api {
  public:
-  Api(ApiSettings settings, const CnPattern& pattern, const Converter& converter, Registry& registry);
+  // `lifecycle` may be null (no revocation, deny list or expiry checks).
+  Api(ApiSettings settings, const CnPattern& pattern, const Converter& converter, Registry& registry,
+      const Lifecycle* lifecycle = nullptr);
   // The whole request. The body is read only after the route and the
   // identity have passed.
   void handle(HttpRequest& request, HttpResponse& response);
@@ -75,6 +78,7 @@ class Api {
   const CnPattern& pattern_;
   const Converter& converter_;
   Registry& registry_;
+  const Lifecycle* lifecycle_;
   std::string expected_authorization_;  // "Basic base64(secret)"
 };
 

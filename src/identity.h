@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "cert_params.h"
 #include "cn_pattern.h"
 #include "naming.h"
 #include "result.h"
@@ -26,11 +27,19 @@ struct IdentitySettings {
   std::string subject_param{kDefaultSubjectParam};
   std::string verify_param;  // empty: not checked
   std::string cert_param;    // empty: the subject is used
+  // Where only the subject is passed, the certificate's serial, notAfter
+  // and issuer may come from params too (empty: not looked for). With a
+  // certificate param they come from the certificate.
+  std::string serial_param;
+  SerialBase serial_base = SerialBase::Hex;  // Caddy's placeholder is decimal
+  std::string not_after_param;               // "Dec 31 23:59:59 2026 GMT"
+  std::string issuer_param;
 };
 
 struct Identity {
   std::string cn;
   Name name;
+  CertRecord cert;
 };
 
 // The error is the reason for a 403, short enough for the body and the log.

@@ -50,6 +50,11 @@ std::string list(Registry& registry, const std::string& interface) {
         w.Uint64(p.rx_bytes);
         w.Key("tx_bytes");
         w.Uint64(p.tx_bytes);
+        if (p.cert) {
+          put(w, "serial", p.cert->serial);
+          w.Key("expires");
+          w.Int64(p.cert->not_after);
+        }
         w.EndObject();
       },
       &counts);
@@ -100,6 +105,13 @@ std::string age(int64_t now, int64_t then) {
   if (s < 7200) return std::to_string(s / 60) + "m";
   if (s < 172800) return std::to_string(s / 3600) + "h";
   return std::to_string(s / 86400) + "d";
+}
+
+// How long until `then`: "in 3d", "expired", "-" when unknown.
+std::string until(int64_t now, int64_t then) {
+  if (then == 0) return "-";
+  if (then <= now) return "expired";
+  return "in " + age(then, now);
 }
 
 // Names and other text come from certificates: shown with control
@@ -168,11 +180,14 @@ int show_list(const std::string& answer, bool json, int64_t now, std::ostream& o
     return 0;
   }
   out << std::left << std::setw(20) << "NAME" << " " << std::setw(39) << "ADDRESS" << " " << std::setw(8) << "KEY"
-      << " " << std::setw(10) << "HANDSHAKE" << " " << std::setw(12) << "RX" << " " << "TX" << "\n";
+      << " " << std::setw(16) << "SERIAL" << " " << std::setw(10) << "EXPIRES" << " " << std::setw(10) << "HANDSHAKE"
+      << " " << std::setw(12) << "RX" << " " << "TX" << "\n";
   size_t rows = 0;
   for (const auto& p : doc["peers"].GetArray()) {
     out << std::setw(20) << printable(p["name"].GetString()) << " " << std::setw(39) << p["ip"].GetString() << " "
-        << std::setw(8) << std::string(p["pubkey"].GetString()).substr(0, 8) << " " << std::setw(10)
+        << std::setw(8) << std::string(p["pubkey"].GetString()).substr(0, 8) << " " << std::setw(16)
+        << (p.HasMember("serial") && p["serial"].GetStringLength() ? p["serial"].GetString() : "-") << " "
+        << std::setw(10) << (p.HasMember("expires") ? until(now, p["expires"].GetInt64()) : "-") << " " << std::setw(10)
         << age(now, p["last_handshake"].GetInt64()) << " " << std::setw(12) << p["rx_bytes"].GetUint64() << " "
         << p["tx_bytes"].GetUint64() << "\n";
     ++rows;

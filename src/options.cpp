@@ -38,6 +38,22 @@ const OptionSpec kOptions[] = {
     {"subject-param", "NAME", kServe, "FastCGI param holding the subject DN (default: " AUTOWG_DEFAULT_SUBJECT_PARAM ")"},
     {"verify-param", "NAME", kServe, "FastCGI param that must be SUCCESS, e.g. SSL_CLIENT_VERIFY (default: none)"},
     {"cert-param", "NAME", kServe, "FastCGI param holding the PEM client certificate; the CN is read from it"},
+    {"serial-param", "NAME", kServe,
+     "FastCGI param holding the certificate's serial, where only the subject is passed (e.g. SSL_CLIENT_M_SERIAL)"},
+    {"serial-format", "hex|decimal", kServe, "how --serial-param writes the serial (default: hex; Caddy: decimal)"},
+    {"not-after-param", "NAME", kServe,
+     "FastCGI param holding the certificate's notAfter as OpenSSL prints it (e.g. SSL_CLIENT_V_END)"},
+    {"issuer-param", "NAME", kServe, "FastCGI param holding the certificate's issuer DN (e.g. SSL_CLIENT_I_DN)"},
+    {"crl", "FILE", kServe,
+     "the web server's CRL (PEM or DER): revoked devices are evicted at once and refused; re-read when the file "
+     "changes and on SIGHUP"},
+    {"crl-ca", "FILE", kServe, "CA certificates the CRL must be signed by (default: signatures are not checked)"},
+    {"deny-file", "FILE", kServe,
+     "device names to evict and refuse, one per line, # comments; re-read when it changes and on SIGHUP"},
+    {"expiry-grace", "SECONDS", kServe,
+     "keep a peer this long past its certificate's notAfter (default: 0); an expired certificate is refused"},
+    {"idle-timeout", "SECONDS", kServe,
+     "evict a pool peer with no handshake for this long (default: 0, off); checked at each re-read of the interface"},
     {"auth-file", "FILE", kServe, "file holding user:password for peers.json (or env HTTP_AUTH)"},
     {"listen", "PATH|HOST:PORT", kServe,
      "socket to listen on (default: the socket on fd 0); a Unix socket gets mode 0660, HOST:PORT must be a "
@@ -262,6 +278,7 @@ void fill_interface(Config& config, const std::string& name) {
 
 void fill_serve(Config& config, Parsed& p, const std::optional<std::string>& environment_auth) {
   ApiSettings& api = config.api;
+  config.reconcile_interval = parse_int("reconcile-interval", take(p, "reconcile-interval", "60"), 1, 86400);
   api.route = parse_prefix("route", require(p, "route", "serve"));
   api.endpoint_host = parse_endpoint(require(p, "endpoint", "serve"));
   api.keepalive = parse_int("keepalive", take(p, "keepalive", "25"), 0, 65535);
@@ -271,6 +288,27 @@ void fill_serve(Config& config, Parsed& p, const std::optional<std::string>& env
   api.identity.subject_param = take(p, "subject-param", api.identity.subject_param);
   api.identity.verify_param = take(p, "verify-param", "");
   api.identity.cert_param = take(p, "cert-param", "");
+  for (const char* name : {"serial-param", "not-after-param", "issuer-param", "crl", "crl-ca", "deny-file"})
+    if (p.params.count(name) && p.params[name].empty()) refuse(std::string("--") + name + ": must not be empty");
+  api.identity.serial_param = take(p, "serial-param", "");
+  api.identity.not_after_param = take(p, "not-after-param", "");
+  api.identity.issuer_param = take(p, "issuer-param", "");
+  std::string serial_format = take(p, "serial-format", "hex");
+  if (serial_format != "hex" && serial_format != "decimal")
+    refuse("--serial-format: '" + serial_format + "' is not one of hex, decimal");
+  if (p.params.count("serial-format") && api.identity.serial_param.empty())
+    refuse("--serial-format only applies with --serial-param");
+  api.identity.serial_base = serial_format == "decimal" ? SerialBase::Decimal : SerialBase::Hex;
+  LifecycleSettings& life = config.lifecycle;
+  life.crl_path = take(p, "crl", "");
+  life.crl_ca_path = take(p, "crl-ca", "");
+  if (!life.crl_ca_path.empty() && life.crl_path.empty()) refuse("--crl-ca only applies with --crl");
+  life.deny_path = take(p, "deny-file", "");
+  life.expiry_grace = parse_int("expiry-grace", take(p, "expiry-grace", "0"), 0, 365 * 86400);
+  life.idle_timeout = parse_int("idle-timeout", take(p, "idle-timeout", "0"), 0, 365 * 86400);
+  if (life.idle_timeout > 0 && life.idle_timeout < 2 * config.reconcile_interval)
+    refuse("--idle-timeout must be 0 (off) or at least twice --reconcile-interval (" +
+           std::to_string(config.reconcile_interval) + " s): idleness is seen at each re-read of the interface");
   if (p.params.count("listen")) {
     auto listen = ListenSpec::parse(p.params["listen"]);
     if (!listen) refuse("--listen: " + listen.error());
@@ -282,7 +320,6 @@ void fill_serve(Config& config, Parsed& p, const std::optional<std::string>& env
   if (p.flags.count("listen-public") && config.listen.kind != ListenSpec::Kind::Tcp)
     refuse("--listen-public only applies with --listen HOST:PORT");
   config.request_timeout = parse_int("request-timeout", take(p, "request-timeout", "10"), 1, 3600);
-  config.reconcile_interval = parse_int("reconcile-interval", take(p, "reconcile-interval", "60"), 1, 86400);
   if (p.params.count("auth-file")) {
     if (environment_auth) refuse("both HTTP_AUTH and --auth-file are set; use one");
     api.monitoring_secret = read_secret_file(p.params["auth-file"]);

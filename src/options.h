@@ -11,6 +11,7 @@
 
 #include "cn_pattern.h"
 #include "http_api.h"
+#include "lifecycle.h"
 #include "ip6.h"
 #include "listen.h"
 #include "naming.h"
@@ -37,6 +38,7 @@ struct Config {
   std::string metans_template = "%s";
 
   ApiSettings api;  // serve
+  LifecycleSettings lifecycle;  // serve
   std::string state_dir = "/run/autowg";
   BackendKind backend = BackendKind::Netlink;
   ListenSpec listen;  // serve; by default the socket on fd 0

@@ -50,6 +50,12 @@ void PeersJsonWriter::peer(const PeerStatus& p) {
   w.StartObject();  // fields in sorted order
   w.Key("created");
   w.Int64(p.created);
+  // Added since the original (its consumers ignore them): what is known of
+  // the device's certificate.
+  if (p.cert && p.cert->not_after) {
+    w.Key("expires");
+    w.Int64(p.cert->not_after);
+  }
   w.Key("ip");
   std::string ip = p.address.str();
   w.String(ip.data(), rapidjson::SizeType(ip.size()));
@@ -60,6 +66,10 @@ void PeersJsonWriter::peer(const PeerStatus& p) {
   w.String(key.data(), rapidjson::SizeType(key.size()));
   w.Key("rx_bytes");
   w.Uint64(p.rx_bytes);
+  if (p.cert && !p.cert->serial.empty()) {
+    w.Key("serial");
+    w.String(p.cert->serial.data(), rapidjson::SizeType(p.cert->serial.size()));
+  }
   w.Key("tx_bytes");
   w.Uint64(p.tx_bytes);
   w.EndObject();

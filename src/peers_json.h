@@ -1,7 +1,9 @@
 // GET v1/peers.json: the named pool peers as one JSON object, streamed with
 // RapidJSON's writer so 100 000 peers never become a DOM.
-//   {"1234": {"created": 1735689600, "ip": "…", "last_handshake": 0,
-//             "pubkey": "…", "rx_bytes": 0, "tx_bytes": 0}, …}
+//   {"1234": {"created": 1735689600, "expires": 1767225599, "ip": "…",
+//             "last_handshake": 0, "pubkey": "…", "rx_bytes": 0,
+//             "serial": "1A2B", "tx_bytes": 0}, …}
+// `expires` and `serial` only where the certificate's are known.
 #pragma once
 
 #include <functional>

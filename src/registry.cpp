@@ -41,12 +41,14 @@ void Registry::load_journal() {
   // a large journal is never held twice.
   journal_->load(
       [&](JournalEntry&& e) {
-        auto [it, inserted] = by_name_.try_emplace(std::move(e.name.value), Entry{e.key, Address{}, e.created});
+        auto [it, inserted] = by_name_.try_emplace(std::move(e.name.value), Entry{e.key, Address{}, e.created, 0, nullptr});
         if (!inserted) {
           unindex(&*it);
           it->second.key = e.key;
           it->second.created = e.created;
         }
+        CertRecord cert{std::move(e.serial), std::move(e.issuer), e.not_after};
+        it->second.cert = cert.empty() ? nullptr : std::make_shared<const CertRecord>(std::move(cert));
         // A key recorded for two names: the later line wins.
         if (auto k = name_by_key_.find(e.key); k != name_by_key_.end()) name_by_key_.erase(k);
         name_by_key_.insert(&*it);
@@ -101,7 +103,9 @@ Result<Registry::Snapshot, Refusal> Registry::read_snapshot() {
         return;
       }
       // The key index hashes on the key only, so the address may change here.
-      const_cast<Named*>(*it)->second.address = *host;
+      Entry& entry = const_cast<Named*>(*it)->second;
+      entry.address = *host;
+      entry.last_handshake = peer.last_handshake;
       name_by_address_.insert(*it);
     });
   } catch (const WgError& e) {
@@ -126,6 +130,7 @@ void Registry::adopt(Snapshot&& snap) {
     it = by_name_.erase(it);
     ++dropped;
   }
+  rebuild_cert_indexes();
   orphan_by_key_.clear();
   orphan_by_address_.clear();
   for (auto& [key, address] : snap.orphans) {
@@ -183,7 +188,8 @@ std::optional<Refusal> Registry::conflict(const Name& name, const Address& addre
   return std::nullopt;
 }
 
-Result<Registration, Refusal> Registry::register_peer(const Name& name, const Address& address, const WgKey& key) {
+Result<Registration, Refusal> Registry::register_peer(const Name& name, const Address& address, const WgKey& key,
+                                                     CertRecord cert) {
   if (auto refused = refresh_if_stale()) return Failure<Refusal>{*refused};
   if (!pool_.contains(address)) return Failure<Refusal>{{Refusal::Kind::Internal, "address " + address.str() + " is outside the pool"}};
   if (auto refused = conflict(name, address, key)) return Failure<Refusal>{*refused};
@@ -215,7 +221,8 @@ Result<Registration, Refusal> Registry::register_peer(const Name& name, const Ad
   }
   remove_orphan(key);
   forget(name.value);
-  Entry entry{key, address, clock_.unix_seconds()};
+  Entry entry{key, address, clock_.unix_seconds(), 0, nullptr};
+  if (!cert.empty()) entry.cert = std::make_shared<const CertRecord>(std::move(cert));
   remember(name.value, entry);
   append_journal(name.value, entry);
   return Registration{address, *device_.public_key, device_.listen_port, replaced};
@@ -231,7 +238,75 @@ void Registry::forget(const std::string& name) {
   auto it = by_name_.find(name);
   if (it == by_name_.end()) return;
   unindex(&*it);
+  unindex_cert(&*it);
   by_name_.erase(it);
+}
+
+void Registry::index_cert(const Named* named) {
+  const auto& cert = named->second.cert;
+  if (!cert) return;
+  if (!cert->serial.empty()) by_serial_.emplace(cert->serial, named);
+  if (cert->not_after) by_expiry_.emplace(cert->not_after, named);
+}
+
+void Registry::unindex_cert(const Named* named) {
+  const auto& cert = named->second.cert;
+  if (!cert) return;
+  auto [first, last] = by_serial_.equal_range(cert->serial);
+  for (auto it = first; it != last; ++it)
+    if (it->second == named) {
+      by_serial_.erase(it);
+      break;
+    }
+  by_expiry_.erase({cert->not_after, named});
+}
+
+void Registry::rebuild_cert_indexes() {
+  by_serial_.clear();
+  by_expiry_.clear();
+  for (const auto& named : by_name_) index_cert(&named);
+}
+
+std::vector<std::string> Registry::names_with_serial(const std::string& serial,
+                                                     const std::function<bool(const CertRecord&)>& matches) const {
+  std::vector<std::string> names;
+  auto [first, last] = by_serial_.equal_range(serial);
+  for (auto it = first; it != last; ++it)
+    if (matches(*it->second->second.cert)) names.push_back(it->second->first);
+  return names;
+}
+
+std::vector<std::string> Registry::names_expiring_before(int64_t time) const {
+  std::vector<std::string> names;
+  for (auto it = by_expiry_.begin(); it != by_expiry_.end() && it->first < time; ++it)
+    names.push_back(it->second->first);
+  return names;
+}
+
+int64_t Registry::earliest_expiry() const { return by_expiry_.empty() ? 0 : by_expiry_.begin()->first; }
+
+std::vector<std::string> Registry::names_idle_since(int64_t time) const {
+  std::vector<std::string> names;
+  for (const auto& [name, e] : by_name_)
+    if (e.created < time && e.last_handshake < time) names.push_back(name);
+  return names;
+}
+
+void Registry::visit_names(const std::function<void(const std::string&)>& visit) const {
+  for (const auto& named : by_name_) visit(named.first);
+}
+
+Registry::HandshakeAges Registry::handshake_ages(int64_t now) const {
+  HandshakeAges ages;
+  for (const auto& [name, e] : by_name_) {
+    if (e.last_handshake == 0) {
+      ++ages.never;
+      continue;
+    }
+    int64_t age = now - e.last_handshake;
+    ++(age < 180 ? ages.under_3m : age < 3600 ? ages.under_1h : ages.older);
+  }
+  return ages;
 }
 
 // `name` must not be in the view (forget it first).
@@ -240,6 +315,7 @@ void Registry::remember(const std::string& name, const Entry& entry) {
   (void)inserted;
   name_by_key_.insert(&*it);
   name_by_address_.insert(&*it);
+  index_cert(&*it);
 }
 
 void Registry::remove_orphan(const WgKey& key) {
@@ -249,10 +325,20 @@ void Registry::remove_orphan(const WgKey& key) {
   orphan_by_key_.erase(it);
 }
 
+JournalEntry Registry::journal_entry(const std::string& name, const Entry& entry) {
+  JournalEntry j{Name{name}, entry.key, entry.created};
+  if (entry.cert) {
+    j.serial = entry.cert->serial;
+    j.issuer = entry.cert->issuer;
+    j.not_after = entry.cert->not_after;
+  }
+  return j;
+}
+
 void Registry::append_journal(const std::string& name, const Entry& entry) {
   if (!journal_) return;
   try {
-    journal_->append(JournalEntry{Name{name}, entry.key, entry.created});
+    journal_->append(journal_entry(name, entry));
     ++journal_lines_;
   } catch (const std::exception& e) {
     // The kernel already has the peer; only the name's memory across a
@@ -270,7 +356,7 @@ void Registry::rewrite_journal() {
                    [](const Named* a, const Named* b) { return a->second.created < b->second.created; });
   try {
     journal_->rewrite([&](const Journal::EntryWriter& write) {
-      for (const Named* n : order) write(JournalEntry{Name{n->first}, n->second.key, n->second.created});
+      for (const Named* n : order) write(journal_entry(n->first, n->second));
     });
     journal_lines_ = order.size();
   } catch (const std::exception& e) {
@@ -281,12 +367,13 @@ void Registry::rewrite_journal() {
 Result<std::vector<Eviction>, Refusal> Registry::evict(const std::vector<std::string>& names) {
   if (auto refused = refresh_if_stale()) return Failure<Refusal>{*refused};
   std::vector<Eviction> evicted;
+  std::unordered_set<std::string_view> seen;
   Change change;
   for (const auto& name : names) {
     auto it = by_name_.find(name);
-    if (it == by_name_.end()) continue;
-    if (std::any_of(evicted.begin(), evicted.end(), [&](const Eviction& e) { return e.name == name; })) continue;
-    evicted.push_back(Eviction{name, it->second.key, it->second.address});
+    if (it == by_name_.end() || !seen.insert(it->first).second) continue;
+    const Entry& e = it->second;
+    evicted.push_back(Eviction{name, e.key, e.address, e.cert ? *e.cert : CertRecord{}});
     change.remove.push_back(it->second.key);
   }
   if (evicted.empty()) return evicted;
@@ -332,7 +419,7 @@ std::optional<Refusal> Registry::visit_peers(const std::function<void(const Peer
   std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.named->first < b.named->first; });
   for (const auto& r : rows) {
     const Entry& e = r.named->second;
-    visit(PeerStatus{r.named->first, e.key, e.address, e.created, r.last_handshake, r.rx, r.tx});
+    visit(PeerStatus{r.named->first, e.key, e.address, e.created, r.last_handshake, r.rx, r.tx, e.cert.get()});
   }
   return std::nullopt;
 }

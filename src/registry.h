@@ -11,12 +11,16 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <set>
+#include <string_view>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
+#include "cert_params.h"
 #include "ip6.h"
 #include "journal.h"
 #include "naming.h"
@@ -59,6 +63,7 @@ struct PeerStatus {
   int64_t last_handshake;
   uint64_t rx_bytes;
   uint64_t tx_bytes;
+  const CertRecord* cert;  // null: unknown
 };
 
 // A pool peer taken off the interface, for the caller's log line.
@@ -66,6 +71,7 @@ struct Eviction {
   std::string name;
   WgKey key;
   Address address;
+  CertRecord cert;
 };
 
 // What a full read of the interface found besides the named peers.
@@ -83,7 +89,8 @@ class Registry {
   // Re-reads the interface and rebuilds the view.
   std::optional<Refusal> reconcile();
 
-  Result<Registration, Refusal> register_peer(const Name& name, const Address& address, const WgKey& key);
+  Result<Registration, Refusal> register_peer(const Name& name, const Address& address, const WgKey& key,
+                                              CertRecord cert = {});
 
   // Removes these devices' peers in one change; a name that is not
   // registered is left out of the answer. Static peers are never touched.
@@ -93,7 +100,29 @@ class Registry {
   std::optional<Refusal> visit_peers(const std::function<void(const PeerStatus&)>& visit,
                                      PeerCounts* counts = nullptr);
 
+  // Lifecycle queries on the view (no read of the interface).
+  // Names whose recorded serial `matches` (called once per candidate).
+  std::vector<std::string> names_with_serial(const std::string& serial,
+                                             const std::function<bool(const CertRecord&)>& matches) const;
+  // Names whose recorded notAfter is before `time`; the earliest notAfter
+  // of all (0: none known).
+  std::vector<std::string> names_expiring_before(int64_t time) const;
+  int64_t earliest_expiry() const;
+  // Names with no handshake since `time` (as of the last read of the
+  // interface), that also registered before it.
+  std::vector<std::string> names_idle_since(int64_t time) const;
+  // Every name, for sweeps by name (the deny list).
+  void visit_names(const std::function<void(const std::string&)>& visit) const;
+
+  // What the last read of the interface saw: handshake ages per named peer,
+  // in seconds before `now` (for monitoring).
+  struct HandshakeAges {
+    size_t never = 0, under_3m = 0, under_1h = 0, older = 0;
+  };
+  HandshakeAges handshake_ages(int64_t now) const;
+
   size_t named_count() const { return by_name_.size(); }
+  size_t static_count() const { return static_keys_.size(); }
   const DeviceInfo& device() const { return device_; }
 
  private:
@@ -101,6 +130,8 @@ class Registry {
     WgKey key;
     Address address;
     int64_t created = 0;
+    int64_t last_handshake = 0;  // as of the last read of the interface
+    std::shared_ptr<const CertRecord> cert;  // null: unknown (most of a large, old fleet)
   };
   using Named = std::pair<const std::string, Entry>;
   // Indexes into by_name_ by key and by address: sets of node pointers,
@@ -143,6 +174,10 @@ class Registry {
   std::optional<Refusal> refresh_if_stale();
   std::optional<Refusal> conflict(const Name& name, const Address& address, const WgKey& key) const;
   void forget(const std::string& name);
+  static JournalEntry journal_entry(const std::string& name, const Entry& entry);
+  void index_cert(const Named* named);
+  void unindex_cert(const Named* named);
+  void rebuild_cert_indexes();
   void remember(const std::string& name, const Entry& entry);
   void load_journal();
   // Drops `named` from both indexes where they point at it.
@@ -166,6 +201,8 @@ class Registry {
   DeviceInfo device_;
 
   std::unordered_map<std::string, Entry> by_name_;
+  std::unordered_multimap<std::string_view, const Named*> by_serial_;
+  std::set<std::pair<int64_t, const Named*>> by_expiry_;
   Index<KeyOf> name_by_key_;
   Index<AddressOf> name_by_address_;
   // Pool peers with no known name (e.g. the journal was lost): a device that

@@ -43,6 +43,13 @@ class RevocationList {
   // Whether a CRL of this issuer (as revoked() matches it) was loaded.
   bool knows_issuer(std::string_view issuer) const;
 
+  // Every revoked serial (canonical), once per issuer that revoked it.
+  template <typename Visit>
+  void visit_serials(Visit&& visit) const {
+    for (const auto& set : serials_)
+      for (const auto& serial : set) visit(serial);
+  }
+
   // Revoked serials, over all issuers.
   size_t size() const { return size_; }
   // The CRL issuers (RFC 2253), in file order, and joined by "; " for a log line.

@@ -11,9 +11,11 @@
 
 #include "control.h"
 #include "event_loop.h"
+#include "file_watch.h"
 #include "interface_lock.h"
 #include "responder.h"
 #include "journal.h"
+#include "lifecycle.h"
 #include "listen.h"
 #include "log.h"
 #include "operations.h"
@@ -84,6 +86,55 @@ size_t connection_cap(size_t wanted) {
 
 }  // namespace
 
+// The lifecycle's clockwork on the loop: the files it watches, the expiry
+// check every second (O(1) until something expires), and the periodic
+// re-read of the interface that idleness and monitoring need.
+class LifecycleClock {
+ public:
+  LifecycleClock(EventLoop& loop, Registry& registry, Lifecycle& lifecycle, double reconcile_interval)
+      : loop_(loop), registry_(registry), lifecycle_(lifecycle), interval_(reconcile_interval) {
+    const auto& s = lifecycle_.settings();
+    watch(s.crl_path, [this] { lifecycle_.reload_crl(); });
+    watch(s.deny_path, [this] { lifecycle_.reload_deny_list(); });
+    every_second();
+    reread();
+  }
+  ~LifecycleClock() {
+    loop_.cancel(second_);
+    loop_.cancel(reread_);
+  }
+
+ private:
+  void watch(const std::string& path, std::function<void()> changed) {
+    if (path.empty()) return;
+    auto watcher = FileWatcher::watch(loop_, path, std::move(changed));
+    if (!watcher) {
+      log_event(LogLevel::Error, "watch", {{"file", path}, {"reason", watcher.error()},
+                                           {"action", "changes are read on SIGHUP only"}});
+      return;
+    }
+    watchers_.push_back(std::move(*watcher));
+  }
+  void every_second() {
+    int64_t next = lifecycle_.next_expiry();
+    if (next && next <= Clock::system().unix_seconds()) lifecycle_.sweep_expired();
+    second_ = loop_.after(1.0, [this] { every_second(); });
+  }
+  void reread() {
+    reread_ = loop_.after(interval_, [this] {
+      if (!registry_.reconcile()) lifecycle_.sweep_idle();
+      reread();
+    });
+  }
+
+  EventLoop& loop_;
+  Registry& registry_;
+  Lifecycle& lifecycle_;
+  double interval_;
+  std::vector<std::unique_ptr<FileWatcher>> watchers_;
+  EventLoop::TimerId second_ = 0, reread_ = 0;
+};
+
 int serve(const Config& config) {
   auto lock = InterfaceLock::acquire(config.interface);
   if (!lock) {
@@ -111,16 +162,26 @@ int serve(const Config& config) {
              {"pool", config.pool.str()}, {"converter", std::string(converter_name(config.converter_kind))},
              {"monitoring", config.api.monitoring_secret ? "on" : "off"}, {"listen", config.listen.str()},
              {"max_connections", std::to_string(settings.max_connections)}});
+  Lifecycle lifecycle(config.lifecycle, registry, Clock::system().unix_seconds);
+  if (auto error = lifecycle.load()) {
+    std::cerr << "autowg: cannot serve " << config.interface << ": " << *error << "\n";
+    return 1;
+  }
   // A missing interface is not fatal: requests get 503 until it appears.
-  registry.reconcile();
+  if (!registry.reconcile()) lifecycle.sweep_all();
 
   EventLoop loop;
-  Api api(config.api, *config.cn_pattern, *config.converter, registry);
+  LifecycleClock clock(loop, registry, lifecycle, config.reconcile_interval);
+  Api api(config.api, *config.cn_pattern, *config.converter, registry, &lifecycle);
   Responder responder(loop, listening->fd(), api, settings);
   ControlServer control(loop, lock->fd(), [&](std::string_view request) {
     return run_request(registry, config.interface, request);
   });
-  Signals signals(loop, [&] { responder.stop([&] { loop.stop(); }); }, [&] { registry.reconcile(); });
+  Signals signals(loop, [&] { responder.stop([&] { loop.stop(); }); }, [&] {
+    registry.reconcile();
+    lifecycle.reload_crl();
+    lifecycle.reload_deny_list();
+  });
   loop.run();
   return 0;
 }

@@ -1,0 +1,57 @@
+#!/usr/bin/python3
+"""Registers many devices at once, straight to the FastCGI socket, each with
+a fresh key, CONCURRENCY at a time; prints one line per device:
+"NAME STATUS KEY" (for checking what the interface and the journal hold).
+
+  burst.py SOCKET FIRST COUNT CONCURRENCY
+"""
+import base64
+import os
+import sys
+import threading
+
+sys.path.insert(0, os.path.dirname(__file__))
+from fcgi_client import begin, connect, params_records, read_response, record, STDIN  # noqa: E402
+
+
+def register(path, name):
+    key = base64.b64encode(os.urandom(32)).decode()
+    params = {"REQUEST_METHOD": "POST", "REQUEST_URI": "/v1/register", "CONTENT_LENGTH": str(len(key)),
+              "HTTP_X_CLIENT_SUBJECT": "CN=%d" % name}
+    try:
+        sock = connect(path)
+        sock.sendall(begin() + params_records(params) + record(STDIN, key.encode()) + record(STDIN, b""))
+        response = read_response(sock) or b""
+        sock.close()
+        status = response.split(b"\r\n", 1)[0].decode(errors="replace").replace("Status: ", "").split(" ")[0]
+    except OSError as e:
+        status = "error:" + type(e).__name__
+    return status or "closed", key
+
+
+def main():
+    path, first, count, concurrency = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    names = list(range(first, first + count))
+    results = {}
+    lock = threading.Lock()
+
+    def worker():
+        while True:
+            with lock:
+                if not names:
+                    return
+                name = names.pop()
+            results[name] = register(path, name)
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for name in sorted(results):
+        print(name, *results[name])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
