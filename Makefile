@@ -6,13 +6,15 @@ SANITIZE_BUILD ?= build-sanitize
 PREFIX         ?= /usr/local
 
 BUILD_DEPS = g++ meson ninja-build pkg-config libfcgi-dev libargh-dev rapidjson-dev \
-             libnl-genl-3-dev catch2 libssl-dev libsodium-dev libpcre2-dev
-TEST_DEPS  = openssl iproute2 iputils-ping kmod python3 curl cpio wireguard-tools wireguard-go systemd \
-             qemu-system-x86 linux-image-amd64 busybox-static \
-             nginx lighttpd lighttpd-mod-openssl caddy spawn-fcgi libfcgi-bin \
+             libnl-genl-3-dev catch2 libssl-dev libsodium-dev libpcre2-dev scdoc
+# What make demo runs: namespaces, userspace WireGuard, nginx, spawn-fcgi.
+DEMO_DEPS  = openssl iproute2 iputils-ping procps python3 curl wireguard-tools wireguard-go nginx spawn-fcgi
+DEB_DEPS   = build-essential dpkg-dev debhelper fakeroot openssl
+TEST_DEPS  = $(DEMO_DEPS) $(DEB_DEPS) kmod cpio systemd qemu-system-x86 linux-image-amd64 busybox-static \
+             lighttpd lighttpd-mod-openssl caddy apache2 libfcgi-bin lintian man-db \
              prometheus python3-yaml
 
-.PHONY: all build sanitize-build test demo bench deps build-deps test-deps install clean
+.PHONY: all build sanitize-build test demo deb bench deps build-deps test-deps demo-deps install clean
 
 all: build
 
@@ -30,8 +32,13 @@ test: test-deps build sanitize-build
 
 # Three devices in network namespaces register through nginx with their
 # certificates and ping the concentrator over real (userspace) WireGuard.
-demo: test-deps build
+demo: demo-deps build
 	tests/fleet/run --demo $(BUILD)/src/autowg
+
+# The Debian packages autowg and autowg-client, built from a copy of the tree.
+deb: build-deps
+	@tools/install-deps $(DEB_DEPS)
+	tools/build-deb $(BUILD)/deb
 
 # Performance figures against the reference tools (not part of test).
 bench: test-deps build
@@ -43,6 +50,8 @@ build-deps:
 	@tools/install-deps $(BUILD_DEPS)
 test-deps:
 	@tools/install-deps $(BUILD_DEPS) $(TEST_DEPS)
+demo-deps:
+	@tools/install-deps $(BUILD_DEPS) $(DEMO_DEPS)
 
 install: build
 	meson install -C $(BUILD)
