@@ -42,6 +42,7 @@ class SyntheticBackend final : public Backend {
   const std::string& interface() const override { return name_; }
   const char* name() const override { return "synthetic"; }
   uint64_t instance() override { return 1; }
+  std::string missing_reason() override { return "never missing"; }
   DeviceInfo read(const PeerVisitor& on_peer) override {
     for (size_t i = 0; i < n_; ++i) on_peer(Peer{key_of(i), {AllowedIp::host(address_of(pool_, i))}, 0, 0, 0});
     return DeviceInfo{key_of(~size_t(0)), 51820};

@@ -407,7 +407,8 @@ std::string help_text(Command topic) {
     out << "  autowg --version\n\n"
         << "Run 'autowg COMMAND --help' for the options of a command.\n"
         << "Options take their value as --name VALUE or --name=VALUE; '--' ends the options.\n"
-        << "Exit status: 0 success, 1 refused or failed, 2 bad command line.\n";
+        << "Exit status: 0 success, 1 refused or failed, 2 bad command line.\n"
+        << "See man autowg for the whole story.\n";
     return out.str();
   }
   for (const auto& c : kCommands) {
@@ -420,7 +421,8 @@ std::string help_text(Command topic) {
     }
     if (c.command == Command::Serve)
       out << "\nEnvironment:\n  HTTP_AUTH   user:password that enables GET v1/peers.json (or --auth-file)\n"
-          << "Signals: SIGHUP re-reads the interface, SIGTERM finishes the request in flight and exits.\n";
+          << "Signals: SIGHUP re-reads the interface, --crl and --deny-file; SIGTERM stops accepting, answers\n"
+          << "the requests under way and exits (a second one: at once).\n";
     if (c.command == Command::Address)
       out << "\nPrints the address in RFC 5952 form; exit status 1 with the reason when the CN is refused.\n";
   }

@@ -159,7 +159,7 @@ std::optional<Refusal> Registry::refresh_if_stale() {
   uint64_t instance = backend_.instance();
   if (instance == 0) {
     valid_ = false;
-    return Refusal{Refusal::Kind::Unavailable, "interface " + backend_.interface() + " does not exist"};
+    return Refusal{Refusal::Kind::Unavailable, backend_.missing_reason()};
   }
   const char* why = nullptr;
   if (!valid_)

@@ -142,6 +142,15 @@ class NetlinkBackend final : public Backend {
 
   uint64_t instance() override { return if_nametoindex(interface_.c_str()); }
 
+  std::string missing_reason() override {
+    try {
+      connect();
+    } catch (const WgError& e) {
+      return e.what();
+    }
+    return "interface " + interface_ + " does not exist";
+  }
+
   DeviceInfo read(const PeerVisitor& on_peer) override {
     connect();
     MessagePtr msg = new_message(NLM_F_REQUEST | NLM_F_DUMP, WG_CMD_GET_DEVICE);
@@ -306,7 +315,9 @@ class NetlinkBackend final : public Backend {
     family_ = genl_ctrl_resolve(sock.get(), WG_GENL_NAME);
     if (family_ < 0)
       throw WgError(WgError::Kind::NoDevice,
-                    "the kernel has no WireGuard (generic netlink family 'wireguard' not found)");
+                    "the kernel has no WireGuard (generic netlink family 'wireguard' not found): load the "
+                    "wireguard module, or use --backend uapi (or auto) with a userspace WireGuard such as "
+                    "wireguard-go");
     sock_ = std::move(sock);
   }
 

@@ -159,6 +159,10 @@ class UapiBackend final : public Backend {
   const std::string& interface() const override { return interface_; }
   const char* name() const override { return "uapi"; }
 
+  std::string missing_reason() override {
+    return "interface " + interface_ + " does not exist: no userspace WireGuard listens on " + path_;
+  }
+
   // The socket's inode changes when the userspace implementation restarts.
   uint64_t instance() override {
     struct stat st;

@@ -89,6 +89,9 @@ class Backend {
   // A cheap token that changes when the interface is deleted and re-created;
   // 0 while it does not exist.
   virtual uint64_t instance() = 0;
+  // Why the interface cannot be reached while instance() is 0, with what to
+  // do about it (the same words for the log and the 503 answer).
+  virtual std::string missing_reason() = 0;
   virtual const std::string& interface() const = 0;
   // "netlink" or "uapi", for log lines.
   virtual const char* name() const = 0;
@@ -97,7 +100,8 @@ class Backend {
 };
 
 // The backend for `interface`; `auto` picks netlink when the kernel has the
-// interface and uapi when only its socket exists.
+// interface and uapi when its socket exists, at the first moment one of them
+// does (and again if it goes away).
 std::unique_ptr<Backend> make_backend(BackendKind kind, const std::string& interface);
 
 }  // namespace autowg

@@ -50,6 +50,7 @@ class FakeBackend : public Backend {
   const std::string& interface() const override { return name_; }
   const char* name() const override { return "fake"; }
   uint64_t instance() override { return exists ? instance_id : 0; }
+  std::string missing_reason() override { return "interface " + name_ + " does not exist"; }
 
   DeviceInfo read(const PeerVisitor& on_peer) override {
     ++reads;
