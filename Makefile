@@ -6,7 +6,8 @@ SANITIZE_BUILD ?= build-sanitize
 PREFIX         ?= /usr/local
 
 BUILD_DEPS = g++ meson ninja-build pkg-config libfcgi-dev libargh-dev rapidjson-dev \
-             libnl-genl-3-dev catch2 libssl-dev libsodium-dev libpcre2-dev scdoc
+             libnl-genl-3-dev catch2 libssl-dev libsodium-dev libpcre2-dev scdoc \
+             prometheus-cpp-dev
 # What make demo runs: namespaces, userspace WireGuard, nginx, spawn-fcgi.
 DEMO_DEPS  = openssl iproute2 iputils-ping procps python3 curl wireguard-tools wireguard-go nginx spawn-fcgi
 DEB_DEPS   = build-essential dpkg-dev debhelper fakeroot openssl

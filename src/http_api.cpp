@@ -1,31 +1,16 @@
 #include "http_api.h"
 
-#include <openssl/crypto.h>
-#include <cstdlib>
-#include <openssl/evp.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <chrono>
+#include <cstdlib>
+
 #include "log.h"
-#include "peers_json.h"
 #include "text.h"
 
 namespace autowg {
 namespace {
-
-const char kTextType[] = "text/plain; charset=utf-8";
-const char kJsonType[] = "application/json";
-
-std::string base64(std::string_view data) {
-  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(data.data()), int(data.size()));
-  out.resize(size_t(n));
-  return out;
-}
-
-// Blanks around header values (RFC 9110 OWS).
-constexpr std::string_view kOws = " \t";
 
 // Whether the Accept header asks for application/json (and does not rule it
 // out with q=0).
@@ -37,7 +22,7 @@ bool wants_json(std::optional<std::string_view> accept) {
     std::string_view item = rest.substr(0, comma);
     rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
     auto semi = item.find(';');
-    if (ascii_lower(trim(item.substr(0, semi), kOws)) != kJsonType) continue;
+    if (ascii_lower(trim(item.substr(0, semi), " \t")) != kJsonType) continue;
     std::string params = semi == std::string_view::npos ? "" : ascii_lower(item.substr(semi));
     auto q = params.find("q=");
     return q == std::string::npos || std::strtod(params.c_str() + q + 2, nullptr) > 0;
@@ -45,58 +30,96 @@ bool wants_json(std::optional<std::string_view> accept) {
   return false;
 }
 
-// The request path without the query string.
-std::string request_path(const HttpRequest& request) {
-  if (auto uri = request.param("REQUEST_URI")) return std::string(uri->substr(0, uri->find('?')));
-  if (auto doc = request.param("DOCUMENT_URI")) return std::string(*doc);
-  return std::string(request.param("SCRIPT_NAME").value_or("")) + std::string(request.param("PATH_INFO").value_or(""));
+LogLevel level_for(int status) {
+  return status < 400 ? LogLevel::Info : status >= 500 ? LogLevel::Error : LogLevel::Warning;
 }
 
-void reply(HttpResponse& response, int status, std::string_view text, HttpResponse::Headers extra = {}) {
-  extra.insert(extra.begin(), {"Content-Type", kTextType});
-  response.start(status, extra);
-  response.write(text);
-  response.write("\n");
+RefusalReason reason_for(IdentityError::Kind kind) {
+  switch (kind) {
+    case IdentityError::Kind::Unverified: return RefusalReason::Unverified;
+    case IdentityError::Kind::Missing: return RefusalReason::NoIdentity;
+    case IdentityError::Kind::BadSubject: return RefusalReason::BadSubject;
+    case IdentityError::Kind::CnRefused: return RefusalReason::CnRefused;
+  }
+  return RefusalReason::BadSubject;
 }
 
-LogLevel level_for(int status) { return status < 400 ? LogLevel::Info : status >= 500 ? LogLevel::Error : LogLevel::Warning; }
+RefusalReason reason_for(EvictionReason reason) {
+  switch (reason) {
+    case EvictionReason::Revoked: return RefusalReason::Revoked;
+    case EvictionReason::Denied: return RefusalReason::Denied;
+    default: return RefusalReason::Expired;
+  }
+}
+
+RefusalReason reason_for(const Refusal& r) {
+  switch (r.kind) {
+    case Refusal::Kind::BadRequest: return RefusalReason::OwnKey;
+    case Refusal::Kind::Conflict:
+      return r.about == Refusal::About::Address ? RefusalReason::AddressConflict : RefusalReason::KeyConflict;
+    case Refusal::Kind::Unavailable: return RefusalReason::Unavailable;
+    case Refusal::Kind::Internal: return RefusalReason::Backend;
+  }
+  return RefusalReason::Backend;
+}
+
+double since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
 }  // namespace
 
-std::string_view status_text(int status) {
-  switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
-  }
-}
+// One registration request as it goes: what is known of it so far, for the
+// one audit line and the metrics at the end. Nothing secret is kept: keys
+// appear as fingerprints.
+struct Api::Attempt {
+  HttpRequest& request;
+  HttpResponse& response;
+  Metrics* metrics;
+  std::optional<Identity> identity;
+  std::optional<WgKey> key;
+  std::optional<Address> address;
 
-int http_status(Refusal::Kind kind) {
-  switch (kind) {
-    case Refusal::Kind::BadRequest: return 400;
-    case Refusal::Kind::Conflict: return 409;
-    case Refusal::Kind::Unavailable: return 503;
-    case Refusal::Kind::Internal: return 500;
+  std::string client() const { return std::string(request.param("REMOTE_ADDR").value_or("-")); }
+
+  // The audit line: every field that is known, "-" for the rest.
+  void log(int status, std::string_view outcome, std::string_view refusal, const std::string& reason,
+           const std::optional<WgKey>& previous = std::nullopt) {
+    const CertRecord* cert = identity ? &identity->cert : nullptr;
+    auto or_dash = [](const std::string& s) { return s.empty() ? std::string("-") : s; };
+    log_event(level_for(status), "register",
+              {{"status", std::to_string(status)},
+               {"outcome", std::string(outcome)},
+               {"refusal", refusal.empty() ? "-" : std::string(refusal)},
+               {"name", identity ? identity->name.value : "-"},
+               {"ip", address ? address->str() : "-"},
+               {"key", key ? key->fingerprint() : "-"},
+               {"replaced", previous ? previous->fingerprint() : "-"},
+               {"serial", cert ? or_dash(cert->serial) : "-"},
+               {"issuer", cert ? or_dash(cert->issuer) : "-"},
+               {"not_after", cert && cert->not_after ? std::to_string(cert->not_after) : "-"},
+               {"client", client()},
+               {"reason", reason.empty() ? "-" : reason}});
   }
-  return 500;
-}
+
+  void refuse(int status, RefusalReason reason, const std::string& text) {
+    log(status, "refused", refusal_label(reason), text);
+    if (metrics) metrics->refused(reason);
+    reply(response, status, status == 403 ? "forbidden: " + text : text);
+  }
+};
 
 Api::Api(ApiSettings settings, const CnPattern& pattern, const Converter& converter, Registry& registry,
-         const Lifecycle* lifecycle)
-    : settings_(std::move(settings)), pattern_(pattern), converter_(converter), registry_(registry),
-      lifecycle_(lifecycle) {
-  if (settings_.monitoring_secret) expected_authorization_ = base64(*settings_.monitoring_secret);
-}
+         const Lifecycle* lifecycle, Metrics* metrics)
+    : settings_(std::move(settings)),
+      pattern_(pattern),
+      converter_(converter),
+      registry_(registry),
+      lifecycle_(lifecycle),
+      metrics_(metrics),
+      monitoring_(settings_.monitoring, registry, metrics, lifecycle) {}
 
-Api::Route Api::route(const HttpRequest& request, HttpResponse& response) const {
+std::optional<Route> Api::route(const HttpRequest& request, HttpResponse& response) {
   std::string path = request_path(request);
   std::string method(request.param("REQUEST_METHOD").value_or(""));
   const std::string& prefix = settings_.http_prefix;
@@ -106,107 +129,136 @@ Api::Route Api::route(const HttpRequest& request, HttpResponse& response) const 
     const char* method;
     Route route;
   };
-  static const Known kRoutes[] = {{"v1/register", "POST", Route::Register}, {"v1/peers.json", "GET", Route::Peers}};
+  static const Known kRoutes[] = {{"v1/register", "POST", Route::Register},
+                                  {"v1/peers.json", "GET", Route::Peers},
+                                  {"v1/metrics", "GET", Route::Metrics}};
   for (const auto& known : kRoutes) {
     if (route != known.path) continue;
     if (method == known.method) return known.route;
-    log_event(LogLevel::Warning, "request", {{"status", "405"}, {"method", method}, {"path", path}});
+    log_event(LogLevel::Warning, "request",
+              {{"status", "405"}, {"method", escape_controls(method)}, {"path", path}});
     reply(response, 405, std::string("method not allowed: use ") + known.method, {{"Allow", known.method}});
-    return Route::Answered;
+    if (metrics_) metrics_->request(known.route, 405);
+    return std::nullopt;
   }
   log_event(LogLevel::Warning, "request", {{"status", "404"}, {"method", method}, {"path", path}});
   reply(response, 404, "not found");
-  return Route::Answered;
+  if (metrics_) metrics_->request(Route::Other, 404);
+  return std::nullopt;
 }
 
-bool Api::answer_early(HttpRequest& request, HttpResponse& response) {
-  switch (route(request, response)) {
-    case Route::Answered: return true;
-    case Route::Register: return !identify_device(request, response) || refuse_declared_length(request, response);
-    default: return false;
+namespace {
+// Notes the status a route answered with, for autowg_requests_total.
+class StatusTap final : public HttpResponse {
+ public:
+  explicit StatusTap(HttpResponse& inner) : inner_(inner) {}
+  void start(int status, const Headers& headers) override {
+    status_ = status;
+    inner_.start(status, headers);
   }
+  void write(std::string_view data) override { inner_.write(data); }
+  int status() const { return status_; }
+
+ private:
+  HttpResponse& inner_;
+  int status_ = 0;
+};
+}  // namespace
+
+bool Api::answer_early(HttpRequest& request, HttpResponse& response) {
+  auto r = route(request, response);
+  if (!r) return true;
+  if (*r != Route::Register) return false;
+  StatusTap tap(response);
+  Attempt attempt{request, tap, metrics_};
+  bool answered = !identify_device(attempt) || refuse_declared_length(attempt);
+  if (answered && metrics_) metrics_->request(Route::Register, tap.status());
+  return answered;
 }
 
 void Api::handle(HttpRequest& request, HttpResponse& response) {
-  switch (route(request, response)) {
-    case Route::Register: return register_device(request, response);
-    case Route::Peers: return peers(request, response);
-    case Route::Answered: return;
+  auto r = route(request, response);
+  if (!r) return;
+  StatusTap tap(response);
+  switch (*r) {
+    case Route::Register: {
+      Attempt attempt{request, tap, metrics_};
+      register_device(attempt);
+      break;
+    }
+    case Route::Peers: monitoring_.peers(request, tap); break;
+    case Route::Metrics: monitoring_.metrics(request, tap); break;
+    case Route::Other: break;
   }
+  if (metrics_) metrics_->request(*r, tap.status());
 }
 
-std::optional<Identity> Api::identify_device(const HttpRequest& request, HttpResponse& response) const {
-  auto params = [&](std::string_view name) { return request.param(name); };
+bool Api::identify_device(Attempt& a) {
+  auto params = [&](std::string_view name) { return a.request.param(name); };
   auto identity = identify(settings_.identity, pattern_, params);
   if (!identity) {
-    log_event(LogLevel::Warning, "register", {{"status", "403"}, {"reason", identity.error()}});
-    reply(response, 403, "forbidden: " + identity.error());
-    return std::nullopt;
+    a.refuse(403, reason_for(identity.error().kind), identity.error().reason);
+    return false;
   }
+  a.identity = std::move(*identity);
   if (lifecycle_) {
-    if (auto refused = lifecycle_->refusal(identity->name, identity->cert)) {
-      log_event(LogLevel::Warning, "register",
-                {{"status", "403"}, {"name", identity->name.value},
-                 {"serial", identity->cert.serial.empty() ? "-" : identity->cert.serial}, {"reason", *refused}});
-      reply(response, 403, "forbidden: " + *refused);
-      return std::nullopt;
+    if (auto refused = lifecycle_->refusal(a.identity->name, a.identity->cert)) {
+      a.refuse(403, reason_for(refused->reason), refused->text);
+      return false;
     }
   }
-  return std::move(*identity);
-}
-
-// A declared body over the limit is refused before any of it is read.
-bool Api::refuse_declared_length(const HttpRequest& request, HttpResponse& response) const {
-  auto length = request.param("CONTENT_LENGTH");
-  if (!length || length->empty() || length->find_first_not_of("0123456789") != std::string_view::npos) return false;
-  auto n = parse_number<size_t>(*length);
-  if (n && *n <= kMaxBodySize) return false;
-  log_event(LogLevel::Warning, "register", {{"status", "413"}, {"reason", "body over 1 KiB"}});
-  reply(response, 413, "body over 1 KiB");
   return true;
 }
 
-void Api::register_device(HttpRequest& request, HttpResponse& response) {
-  auto identity = identify_device(request, response);
-  if (!identity) return;
-  const std::string& name = identity->name.value;
+// A declared body over the limit (or a malformed length) is refused before
+// any of the body is read.
+bool Api::refuse_declared_length(Attempt& a) {
+  auto length = declared_length(a.request);
+  if (length && (!*length || **length <= kMaxBodySize)) return false;
+  auto error = length ? HttpRequest::BodyError::TooLarge : length.error();
+  auto [status, text] = body_error(error);
+  a.refuse(status, error == HttpRequest::BodyError::TooLarge ? RefusalReason::TooLarge : RefusalReason::BadBody,
+           text);
+  return true;
+}
 
-  auto body = request.read_body(kMaxBodySize);
+void Api::register_device(Attempt& a) {
+  if (!identify_device(a) || refuse_declared_length(a)) return;
+  auto body = a.request.read_body(kMaxBodySize);
   if (!body) {
-    bool large = body.error() == HttpRequest::BodyError::TooLarge;
-    std::string reason = large ? "body over 1 KiB" : "the body ended early";
-    log_event(LogLevel::Warning, "register", {{"status", large ? "413" : "400"}, {"name", name}, {"reason", reason}});
-    return reply(response, large ? 413 : 400, reason);
+    auto [status, text] = body_error(body.error());
+    return a.refuse(status, status == 413 ? RefusalReason::TooLarge : RefusalReason::BadBody, text);
   }
   auto key = WgKey::parse(*body);
-  if (!key) {
-    log_event(LogLevel::Warning, "register", {{"status", "400"}, {"name", name}, {"reason", key.error()}});
-    return reply(response, 400, "bad key: " + key.error());
-  }
-  auto address = converter_.address_for(identity->name);
-  if (!address) {
-    log_event(LogLevel::Warning, "register",
-              {{"status", "403"}, {"name", name}, {"key", key->fingerprint()}, {"reason", address.error()}});
-    return reply(response, 403, "forbidden: " + address.error());
-  }
-  auto registration = registry_.register_peer(identity->name, *address, *key, identity->cert);
+  if (!key) return a.refuse(400, RefusalReason::BadKey, "bad key: " + key.error());
+  a.key = *key;
+  auto address = converter_.address_for(a.identity->name);
+  if (!address) return a.refuse(403, RefusalReason::AddressRefused, address.error());
+  a.address = *address;
+
+  auto start = std::chrono::steady_clock::now();
+  auto registration = registry_.register_peer(a.identity->name, *address, *key, a.identity->cert);
+  if (metrics_) metrics_->registration_took(since(start));
   if (!registration) {
     const Refusal& r = registration.error();
-    int status = http_status(r.kind);
-    log_event(level_for(status), "register",
-              {{"status", std::to_string(status)}, {"name", name}, {"ip", address->str()},
-               {"key", key->fingerprint()}, {"reason", r.reason}});
-    return reply(response, status, r.reason);
+    a.refuse(http_status(r.kind), reason_for(r), r.reason);
+    return;
   }
-  log_event(LogLevel::Info, "register",
-            {{"status", "200"}, {"name", name}, {"ip", address->str()}, {"key", key->fingerprint()},
-             {"replaced", registration->replaced ? registration->replaced->fingerprint() : "-"}});
+  Outcome outcome = registration->replaced ? Outcome::Replaced
+                    : registration->unchanged ? Outcome::Unchanged
+                                              : Outcome::Registered;
+  static constexpr std::string_view kOutcome[] = {"registered", "replaced", "unchanged"};
+  a.log(200, kOutcome[size_t(outcome)], "", "", registration->replaced);
+  if (metrics_) metrics_->registered(outcome);
+  answer_registration(a, *registration);
+}
 
-  std::string endpoint = settings_.endpoint_host + ":" + std::to_string(registration->listen_port);
-  std::string server_key = registration->server_key.base64();
+void Api::answer_registration(Attempt& a, const Registration& registration) {
+  std::string endpoint = settings_.endpoint_host + ":" + std::to_string(registration.listen_port);
+  std::string server_key = registration.server_key.base64();
   std::string route = settings_.route.str();
-  std::string ip = registration->address.str();
-  if (wants_json(request.param("HTTP_ACCEPT"))) {
+  std::string ip = registration.address.str();
+  if (wants_json(a.request.param("HTTP_ACCEPT"))) {
     rapidjson::StringBuffer buffer;
     rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
     w.StartObject();
@@ -221,60 +273,14 @@ void Api::register_device(HttpRequest& request, HttpResponse& response) {
     w.Key("keepalive");
     w.Int(settings_.keepalive);
     w.EndObject();
-    response.start(200, {{"Content-Type", kJsonType}});
-    response.write(std::string_view(buffer.GetString(), buffer.GetSize()));
-    response.write("\n");
+    a.response.start(200, {{"Content-Type", kJsonType}});
+    a.response.write(std::string_view(buffer.GetString(), buffer.GetSize()));
+    a.response.write("\n");
     return;
   }
-  reply(response, 200,
-        "endpoint=" + endpoint + "\npubkey=" + server_key + "\nroute=" + route + "\nip=" + ip +
-            "\nkeepalive=" + std::to_string(settings_.keepalive));
-}
-
-bool Api::authorized(const HttpRequest& request) const {
-  auto header = request.param("HTTP_AUTHORIZATION");
-  if (!header) return false;
-  std::string_view value = trim(*header, kOws);
-  auto space = value.find(' ');
-  if (space == std::string_view::npos || ascii_lower(value.substr(0, space)) != "basic") return false;
-  std::string_view credentials = trim(value.substr(space + 1), kOws);
-  const std::string& expected = expected_authorization_;
-  // Constant time over the expected length; a length mismatch fails anyway.
-  std::string padded(credentials.substr(0, expected.size()));
-  padded.resize(expected.size(), '\0');
-  bool same = CRYPTO_memcmp(padded.data(), expected.data(), expected.size()) == 0;
-  return same && credentials.size() == expected.size();
-}
-
-void Api::peers(HttpRequest& request, HttpResponse& response) {
-  if (!settings_.monitoring_secret) {
-    log_event(LogLevel::Warning, "peers", {{"status", "404"}, {"reason", "monitoring is off"}});
-    return reply(response, 404, "not found");
-  }
-  if (!authorized(request)) {
-    log_event(LogLevel::Warning, "peers", {{"status", "401"}, {"reason", "missing or wrong credentials"}});
-    return reply(response, 401, "unauthorized", {{"WWW-Authenticate", "Basic realm=\"autowg\""}});
-  }
-  bool started = false;
-  PeersJsonWriter writer([&](std::string_view block) { response.write(block); });
-  auto start = [&] {
-    if (started) return;
-    response.start(200, {{"Content-Type", kJsonType}});
-    writer.begin();
-    started = true;
-  };
-  auto refused = registry_.visit_peers([&](const PeerStatus& p) {
-    start();
-    writer.peer(p);
-  });
-  if (refused) {
-    int status = http_status(refused->kind);
-    log_event(level_for(status), "peers", {{"status", std::to_string(status)}, {"reason", refused->reason}});
-    return reply(response, status, refused->reason);
-  }
-  start();
-  writer.end();
-  log_event(LogLevel::Info, "peers", {{"status", "200"}, {"count", std::to_string(writer.count())}});
+  a.response.start(200, {{"Content-Type", kTextType}});
+  a.response.write("endpoint=" + endpoint + "\npubkey=" + server_key + "\nroute=" + route + "\nip=" + ip +
+                   "\nkeepalive=" + std::to_string(settings_.keepalive) + "\n");
 }
 
 }  // namespace autowg

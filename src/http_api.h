@@ -1,45 +1,28 @@
-// The HTTP API (README "HTTP API"): routes, statuses and bodies. It sees a request
-// through a small interface, so the FastCGI loop is a thin adapter and the
-// API is unit-tested without a web server.
+// The HTTP API (README "HTTP API"): routes, statuses and bodies.
 //
 //   POST {prefix}v1/register    body: the device's WireGuard public key
 //   GET  {prefix}v1/peers.json  Basic auth; 404 when monitoring is off
+//   GET  {prefix}v1/metrics     Basic auth; 404 when metrics are off
+//
+// Every registration, whatever its outcome, is one audit line in the log
+// (event=register) and counted in the metrics.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
-#include <vector>
 
 #include "cn_pattern.h"
+#include "http.h"
 #include "identity.h"
-#include "lifecycle.h"
 #include "ip6.h"
+#include "lifecycle.h"
+#include "metrics.h"
+#include "monitoring_api.h"
 #include "naming.h"
 #include "registry.h"
 
 namespace autowg {
-
-constexpr size_t kMaxBodySize = 1024;
-
-class HttpRequest {
- public:
-  virtual ~HttpRequest() = default;
-  virtual std::optional<std::string_view> param(std::string_view name) const = 0;
-  // Reads the body, at most `limit` bytes. An error when there is more
-  // (413) or the client stopped sending (400).
-  enum class BodyError { TooLarge, Incomplete };
-  virtual Result<std::string, BodyError> read_body(size_t limit) = 0;
-};
-
-class HttpResponse {
- public:
-  using Headers = std::vector<std::pair<std::string, std::string>>;
-  virtual ~HttpResponse() = default;
-  virtual void start(int status, const Headers& headers) = 0;
-  virtual void write(std::string_view data) = 0;
-};
 
 // What the API needs from the command line.
 struct ApiSettings {
@@ -48,14 +31,15 @@ struct ApiSettings {
   std::string endpoint_host;  // IPv6 literals already in brackets
   int keepalive = 25;
   IdentitySettings identity;
-  std::optional<std::string> monitoring_secret;  // "user:password"; unset: peers.json is off
+  MonitoringSettings monitoring;
 };
 
 class Api {
  public:
-  // `lifecycle` may be null (no revocation, deny list or expiry checks).
+  // `lifecycle` may be null (no revocation, deny list or expiry checks),
+  // `metrics` too (metrics off).
   Api(ApiSettings settings, const CnPattern& pattern, const Converter& converter, Registry& registry,
-      const Lifecycle* lifecycle = nullptr);
+      const Lifecycle* lifecycle = nullptr, Metrics* metrics = nullptr);
   // The whole request. The body is read only after the route and the
   // identity have passed.
   void handle(HttpRequest& request, HttpResponse& response);
@@ -65,27 +49,21 @@ class Api {
   bool answer_early(HttpRequest& request, HttpResponse& response);
 
  private:
-  enum class Route { Register, Peers, Answered };
-  // The route; a wrong path or method is answered here (Answered).
-  Route route(const HttpRequest& request, HttpResponse& response) const;
-  std::optional<Identity> identify_device(const HttpRequest& request, HttpResponse& response) const;
-  bool refuse_declared_length(const HttpRequest& request, HttpResponse& response) const;
-  void register_device(HttpRequest& request, HttpResponse& response);
-  void peers(HttpRequest& request, HttpResponse& response);
-  bool authorized(const HttpRequest& request) const;
+  struct Attempt;
+  // The route; a wrong path or method is answered here (nullopt).
+  std::optional<Route> route(const HttpRequest& request, HttpResponse& response);
+  bool identify_device(Attempt& attempt);
+  bool refuse_declared_length(Attempt& attempt);
+  void register_device(Attempt& attempt);
+  void answer_registration(Attempt& attempt, const Registration& registration);
 
   ApiSettings settings_;
   const CnPattern& pattern_;
   const Converter& converter_;
   Registry& registry_;
   const Lifecycle* lifecycle_;
-  std::string expected_authorization_;  // "Basic base64(secret)"
+  Metrics* metrics_;
+  MonitoringApi monitoring_;
 };
-
-// "Not Found" for 404.
-std::string_view status_text(int status);
-
-// The HTTP status that answers a refusal of each kind.
-int http_status(Refusal::Kind kind);
 
 }  // namespace autowg

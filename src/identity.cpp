@@ -36,33 +36,40 @@ Result<CertRecord> record_from_params(const IdentitySettings& settings, const Pa
 
 }  // namespace
 
-Result<Identity> identify(const IdentitySettings& settings, const CnPattern& pattern, const ParamLookup& params) {
+namespace {
+Failure<IdentityError> refuse(IdentityError::Kind kind, std::string reason) { return {{kind, std::move(reason)}}; }
+}  // namespace
+
+Result<Identity, IdentityError> identify(const IdentitySettings& settings, const CnPattern& pattern,
+                                         const ParamLookup& params) {
+  using Kind = IdentityError::Kind;
   if (!settings.verify_param.empty()) {
     auto verdict = params(settings.verify_param);
     if (!verdict || *verdict != "SUCCESS")
-      return fail("client certificate not verified (" + settings.verify_param + "=" +
-                  std::string(verdict ? verdict->substr(0, 64) : "unset") + ")");
+      return refuse(Kind::Unverified, "client certificate not verified (" + settings.verify_param + "=" +
+                                          std::string(verdict ? verdict->substr(0, 64) : "unset") + ")");
   }
   Identity identity;
   if (!settings.cert_param.empty()) {
     auto pem = params(settings.cert_param);
-    if (!pem || pem->empty()) return fail("no client certificate (" + settings.cert_param + " is empty)");
+    if (!pem || pem->empty()) return refuse(Kind::Missing, "no client certificate (" + settings.cert_param + " is empty)");
     auto facts = read_certificate(*pem);
-    if (!facts) return fail("bad certificate subject: " + facts.error());
+    if (!facts) return refuse(Kind::BadSubject, "bad certificate subject: " + facts.error());
     identity.cn = std::move(facts->cn);
     identity.cert = CertRecord{std::move(facts->serial), std::move(facts->issuer), facts->not_after};
   } else {
     auto subject = params(settings.subject_param);
-    if (!subject || subject->empty()) return fail("no client certificate subject (" + settings.subject_param + ")");
+    if (!subject || subject->empty())
+      return refuse(Kind::Missing, "no client certificate subject (" + settings.subject_param + ")");
     auto cn = cn_from_subject(*subject);
-    if (!cn) return fail("bad certificate subject: " + cn.error());
+    if (!cn) return refuse(Kind::BadSubject, "bad certificate subject: " + cn.error());
     identity.cn = std::move(*cn);
     auto cert = record_from_params(settings, params);
-    if (!cert) return fail("bad certificate details: " + cert.error());
+    if (!cert) return refuse(Kind::BadSubject, "bad certificate details: " + cert.error());
     identity.cert = std::move(*cert);
   }
   auto name = pattern.name_for(identity.cn);
-  if (!name) return fail("CN '" + identity.cn + "' refused: " + name.error());
+  if (!name) return refuse(Kind::CnRefused, "CN '" + identity.cn + "' refused: " + name.error());
   identity.name = std::move(*name);
   return identity;
 }

@@ -42,7 +42,20 @@ struct Identity {
   CertRecord cert;
 };
 
-// The error is the reason for a 403, short enough for the body and the log.
-Result<Identity> identify(const IdentitySettings& settings, const CnPattern& pattern, const ParamLookup& params);
+// Why there is no identity: a 403, with a reason short enough for the body
+// and the log.
+struct IdentityError {
+  enum class Kind {
+    Unverified,  // --verify-param is not SUCCESS
+    Missing,     // no certificate or subject at all
+    BadSubject,  // a certificate or subject that does not parse, or whose CN is unusable
+    CnRefused,   // --cn-pattern refused the CN
+  };
+  Kind kind;
+  std::string reason;
+};
+
+Result<Identity, IdentityError> identify(const IdentitySettings& settings, const CnPattern& pattern,
+                                         const ParamLookup& params);
 
 }  // namespace autowg

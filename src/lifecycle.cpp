@@ -22,7 +22,9 @@ void log_eviction(const Eviction& e, EvictionReason reason) {
   // Warning: a device loses its tunnel, which an operator wants to see.
   log_event(LogLevel::Warning, "evict",
             {{"reason", std::string(reason_name(reason))}, {"name", e.name}, {"ip", e.address.str()},
-             {"key", e.key.fingerprint()}, {"serial", e.cert.serial.empty() ? "-" : e.cert.serial}});
+             {"key", e.key.fingerprint()}, {"serial", e.cert.serial.empty() ? "-" : e.cert.serial},
+             {"issuer", e.cert.issuer.empty() ? "-" : e.cert.issuer},
+             {"not_after", e.cert.not_after ? std::to_string(e.cert.not_after) : "-"}});
 }
 
 Lifecycle::Lifecycle(LifecycleSettings settings, Registry& registry, std::function<int64_t()> unix_now)
@@ -72,12 +74,12 @@ void Lifecycle::reload_deny_list() {
   sweep_denied();
 }
 
-std::optional<std::string> Lifecycle::refusal(const Name& name, const CertRecord& cert) const {
-  if (deny_.denied(name.value)) return "the device is denied (--deny-file)";
+std::optional<Lifecycle::Refused> Lifecycle::refusal(const Name& name, const CertRecord& cert) const {
+  if (deny_.denied(name.value)) return Refused{EvictionReason::Denied, "the device is denied (--deny-file)"};
   if (!cert.serial.empty() && crl_.revoked(cert.serial, cert.issuer))
-    return "the certificate (serial " + cert.serial + ") is revoked";
+    return Refused{EvictionReason::Revoked, "the certificate (serial " + cert.serial + ") is revoked"};
   if (cert.not_after && cert.not_after + settings_.expiry_grace <= now_())
-    return "the certificate expired";
+    return Refused{EvictionReason::Expired, "the certificate expired"};
   return std::nullopt;
 }
 

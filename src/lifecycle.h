@@ -23,7 +23,7 @@ enum class EvictionReason { Revoked, Denied, Expired, Idle, Operator, Cleanup };
 
 std::string_view reason_name(EvictionReason reason);
 
-// level=warning event=evict reason=… name=… ip=… key=… serial=…
+// level=warning event=evict reason=… name=… ip=… key=… serial=… issuer=… not_after=…
 void log_eviction(const Eviction& eviction, EvictionReason reason);
 
 struct LifecycleSettings {
@@ -52,8 +52,12 @@ class Lifecycle {
   // start, after the first read of the interface).
   void sweep_all();
 
-  // Why this device may not register now (the 403 reason), if it may not.
-  std::optional<std::string> refusal(const Name& name, const CertRecord& cert) const;
+  // Why this device may not register now (a 403), if it may not.
+  struct Refused {
+    EvictionReason reason;  // revoked, denied or expired
+    std::string text;
+  };
+  std::optional<Refused> refusal(const Name& name, const CertRecord& cert) const;
 
   // Evicts the peers whose certificates have expired, and (when on) those
   // idle for --idle-timeout as of the last read of the interface.

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include "text.h"
+
 namespace autowg {
 namespace {
 
@@ -45,9 +47,66 @@ void append_value(std::string& out, std::string_view value) {
   out += '"';
 }
 
+void append_json_string(std::string& out, std::string_view value) {
+  static const char hex[] = "0123456789abcdef";
+  auto escape = [&](unsigned char c) {
+    out += "\\u00";
+    out += hex[c >> 4];
+    out += hex[c & 15];
+  };
+  out += '"';
+  for (size_t i = 0; i < value.size();) {
+    unsigned char c = static_cast<unsigned char>(value[i]);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += char(c);
+      ++i;
+    } else if (c < 0x20 || c == 0x7f) {
+      escape(c);
+      ++i;
+    } else if (c < 0x80) {
+      out += char(c);
+      ++i;
+    } else {
+      // A valid UTF-8 sequence passes as is; a stray byte is written as the
+      // code point of the same value, so the line stays valid JSON.
+      size_t n = (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+      if (n && i + n <= value.size() && valid_utf8(value.substr(i, n))) {
+        out.append(value.substr(i, n));
+        i += n;
+      } else {
+        escape(c);
+        ++i;
+      }
+    }
+  }
+  out += '"';
+}
+
+LogFormat& format() {
+  static LogFormat f = LogFormat::Logfmt;
+  return f;
+}
+
 }  // namespace
 
+void set_log_format(LogFormat f) { format() = f; }
+
 std::string format_log_line(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) {
+  if (format() == LogFormat::Json) {
+    std::string line = "{\"level\":\"";
+    line += level_name(level);
+    line += "\",\"event\":";
+    append_json_string(line, event);
+    for (const auto& f : fields) {
+      line += ',';
+      append_json_string(line, f.key);
+      line += ':';
+      append_json_string(line, f.value);
+    }
+    line += '}';
+    return line;
+  }
   std::string line = "level=";
   line += level_name(level);
   line += " event=";

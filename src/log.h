@@ -1,6 +1,10 @@
-// One line per event on stderr, logfmt style, for spawn-fcgi and journald:
+// One line per event on stderr, for spawn-fcgi and journald, in logfmt:
 //   level=info event=register name=1234 ip=fde3::1234 key=aqIUKESX
-// Values are quoted and escaped when needed; secrets never reach this.
+// or, for log shippers, as JSON lines with the same fields (all strings):
+//   {"level":"info","event":"register","name":"1234",...}
+// Values are quoted and escaped as each format needs; control characters
+// always are, so that no value (a CN) can forge a second line. Secrets never
+// reach this.
 #pragma once
 
 #include <functional>
@@ -11,6 +15,9 @@
 namespace autowg {
 
 enum class LogLevel { Debug, Info, Warning, Error };
+enum class LogFormat { Logfmt, Json };
+
+void set_log_format(LogFormat format);
 
 struct LogField {
   std::string_view key;

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "log.h"
 #include "options.h"
 #include "serve.h"
 
@@ -41,6 +42,7 @@ int main(int argc, char** argv) {
   if (const char* auth = std::getenv("HTTP_AUTH")) environment_auth = auth;
   try {
     Config config = parse_command_line(std::vector<std::string>(argv + 1, argv + argc), environment_auth);
+    set_log_format(config.log_format);
     return run(config);
   } catch (const UsageError& e) {
     std::cerr << "autowg: " << e.what() << "\n";

@@ -68,10 +68,12 @@ std::string list(Registry& registry, const std::string& interface) {
   return buffer.GetString();
 }
 
-std::string evict(Registry& registry, const std::vector<std::string>& names) {
+std::string evict(Registry& registry, const std::vector<std::string>& names,
+                  const std::function<void(EvictionReason, size_t)>& observe) {
   auto evicted = registry.evict(names);
   if (!evicted) return error_answer(evicted.error().reason);
   for (const auto& e : *evicted) log_eviction(e, EvictionReason::Operator);
+  if (observe && !evicted->empty()) observe(EvictionReason::Operator, evicted->size());
   rapidjson::StringBuffer buffer;
   Writer w(buffer);
   w.StartObject();
@@ -114,23 +116,6 @@ std::string until(int64_t now, int64_t then) {
   return "in " + age(then, now);
 }
 
-// Names and other text come from certificates: shown with control
-// characters escaped, so that a row is always one line.
-std::string printable(std::string_view text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (c < 0x20 || c == 0x7f) {
-      static const char hex[] = "0123456789abcdef";
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    } else {
-      out += char(c);
-    }
-  }
-  return out;
-}
-
 bool parse_answer(const std::string& answer, rapidjson::Document& doc, std::ostream& err) {
   doc.Parse(answer.c_str(), answer.size());
   if (doc.HasParseError() || !doc.IsObject()) {
@@ -154,7 +139,8 @@ std::string evict_request(const std::vector<std::string>& names) {
   return line;
 }
 
-std::string run_request(Registry& registry, const std::string& interface, std::string_view request) {
+std::string run_request(Registry& registry, const std::string& interface, std::string_view request,
+                        const std::function<void(EvictionReason, size_t)>& evicted) {
   if (request == "list") return list(registry, interface);
   if (request.rfind("evict ", 0) == 0) {
     std::vector<std::string> names;
@@ -167,7 +153,7 @@ std::string run_request(Registry& registry, const std::string& interface, std::s
       rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
     }
     if (names.empty()) return error_answer("evict needs at least one name");
-    return evict(registry, names);
+    return evict(registry, names, evicted);
   }
   return error_answer("unknown command");
 }
@@ -184,7 +170,7 @@ int show_list(const std::string& answer, bool json, int64_t now, std::ostream& o
       << " " << std::setw(12) << "RX" << " " << "TX" << "\n";
   size_t rows = 0;
   for (const auto& p : doc["peers"].GetArray()) {
-    out << std::setw(20) << printable(p["name"].GetString()) << " " << std::setw(39) << p["ip"].GetString() << " "
+    out << std::setw(20) << escape_controls(p["name"].GetString()) << " " << std::setw(39) << p["ip"].GetString() << " "
         << std::setw(8) << std::string(p["pubkey"].GetString()).substr(0, 8) << " " << std::setw(16)
         << (p.HasMember("serial") && p["serial"].GetStringLength() ? p["serial"].GetString() : "-") << " "
         << std::setw(10) << (p.HasMember("expires") ? until(now, p["expires"].GetInt64()) : "-") << " " << std::setw(10)
@@ -202,10 +188,10 @@ int show_evict(const std::string& answer, std::ostream& out, std::ostream& err) 
   rapidjson::Document doc;
   if (!parse_answer(answer, doc, err)) return 1;
   for (const auto& e : doc["evicted"].GetArray())
-    out << "evicted " << printable(e["name"].GetString()) << " " << e["ip"].GetString() << "\n";
+    out << "evicted " << escape_controls(e["name"].GetString()) << " " << e["ip"].GetString() << "\n";
   int status = 0;
   for (const auto& n : doc["absent"].GetArray()) {
-    err << "autowg: " << printable(n.GetString()) << " is not registered\n";
+    err << "autowg: " << escape_controls(n.GetString()) << " is not registered\n";
     status = 1;
   }
   return status;

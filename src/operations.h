@@ -4,11 +4,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "lifecycle.h"
 #include "registry.h"
 
 namespace autowg {
@@ -19,7 +21,9 @@ std::string evict_request(const std::vector<std::string>& names);
 
 // Runs one request line on `registry`; the answer is a JSON object, also
 // for a refusal ({"error": "…"}).
-std::string run_request(Registry& registry, const std::string& interface, std::string_view request);
+// `evicted` hears of the devices an evict request removed.
+std::string run_request(Registry& registry, const std::string& interface, std::string_view request,
+                        const std::function<void(EvictionReason, size_t)>& evicted = {});
 
 // Prints an answer for the operator; returns the exit status (list: 0, or 1
 // on an error; evict: 0 when every name was there, 1 otherwise).

@@ -54,6 +54,8 @@ const OptionSpec kOptions[] = {
      "keep a peer this long past its certificate's notAfter (default: 0); an expired certificate is refused"},
     {"idle-timeout", "SECONDS", kServe,
      "evict a pool peer with no handshake for this long (default: 0, off); checked at each re-read of the interface"},
+    {"metrics-auth", "FILE", kServe,
+     "file holding user:password for GET v1/metrics (default: the peers.json credential; neither: metrics off)"},
     {"auth-file", "FILE", kServe, "file holding user:password for peers.json (or env HTTP_AUTH)"},
     {"listen", "PATH|HOST:PORT", kServe,
      "socket to listen on (default: the socket on fd 0); a Unix socket gets mode 0660, HOST:PORT must be a "
@@ -63,6 +65,7 @@ const OptionSpec kOptions[] = {
     {"request-timeout", "SECONDS", kServe,
      "a request must arrive whole within this time, or its connection is dropped (default: 10)"},
     {"reconcile-interval", "SECONDS", kServe, "re-read the interface when the view is older (default: 60)"},
+    {"log-format", "logfmt|json", kOnInterface, "log lines as logfmt (default) or as JSON objects, one per line"},
     {"state-dir", "DIR", kOnInterface, "runtime journal (default: /run/autowg)"},
     {"json", nullptr, kList, "print the answer as one JSON object"},
     {"backend", "netlink|uapi|auto", kOnInterface, "how to reach WireGuard (default: netlink); uapi: the socket /var/run/wireguard/IFACE.sock (wireguard-go, boringtun); auto: netlink when the kernel has IFACE, else uapi"},
@@ -135,9 +138,9 @@ std::string parse_http_prefix(const std::string& text) {
   return text.back() == '/' ? text : text + "/";
 }
 
-std::string read_secret_file(const std::string& path) {
+std::string read_secret_file(const char* option, const std::string& path) {
   std::ifstream in(path);
-  if (!in) refuse("--auth-file: cannot read '" + path + "'");
+  if (!in) refuse(std::string(option) + ": cannot read '" + path + "'");
   std::string secret;
   std::getline(in, secret);
   if (!secret.empty() && secret.back() == '\r') secret.pop_back();
@@ -322,11 +325,15 @@ void fill_serve(Config& config, Parsed& p, const std::optional<std::string>& env
   config.request_timeout = parse_int("request-timeout", take(p, "request-timeout", "10"), 1, 3600);
   if (p.params.count("auth-file")) {
     if (environment_auth) refuse("both HTTP_AUTH and --auth-file are set; use one");
-    api.monitoring_secret = read_secret_file(p.params["auth-file"]);
-    check_secret(*api.monitoring_secret, "--auth-file");
+    api.monitoring.peers_secret = read_secret_file("--auth-file", p.params["auth-file"]);
+    check_secret(*api.monitoring.peers_secret, "--auth-file");
   } else if (environment_auth) {
     check_secret(*environment_auth, "HTTP_AUTH");
-    api.monitoring_secret = environment_auth;
+    api.monitoring.peers_secret = environment_auth;
+  }
+  if (p.params.count("metrics-auth")) {
+    api.monitoring.metrics_secret = read_secret_file("--metrics-auth", p.params["metrics-auth"]);
+    check_secret(*api.monitoring.metrics_secret, "--metrics-auth");
   }
 }
 
@@ -367,6 +374,10 @@ Config parse_command_line(const std::vector<std::string>& args, const std::optio
   if (p.params.count("state-dir") && p.params["state-dir"].empty()) refuse("--state-dir: must not be empty");
   config.state_dir = take(p, "state-dir", config.state_dir);
   config.backend = parse_backend(take(p, "backend", "netlink"));
+  std::string log_format = take(p, "log-format", "logfmt");
+  if (log_format != "logfmt" && log_format != "json")
+    refuse("--log-format: '" + log_format + "' is not one of logfmt, json");
+  config.log_format = log_format == "json" ? LogFormat::Json : LogFormat::Logfmt;
 
   switch (config.command) {
     case Command::Address:

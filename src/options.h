@@ -14,6 +14,7 @@
 #include "lifecycle.h"
 #include "ip6.h"
 #include "listen.h"
+#include "log.h"
 #include "naming.h"
 #include "wireguard.h"
 
@@ -43,6 +44,7 @@ struct Config {
   BackendKind backend = BackendKind::Netlink;
   ListenSpec listen;  // serve; by default the socket on fd 0
   int request_timeout = 10;  // seconds
+  LogFormat log_format = LogFormat::Logfmt;
   int reconcile_interval = 60;
 };
 

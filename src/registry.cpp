@@ -25,6 +25,7 @@ Registry::Registry(Backend& backend, const Prefix& pool, Journal* journal, Clock
     : backend_(backend), pool_(pool), journal_(journal), clock_(std::move(clock)), max_age_(max_age_seconds) {}
 
 Refusal Registry::refusal_from(const WgError& error) {
+  ++stats_.backend_errors;
   if (error.kind() == WgError::Kind::NoDevice) {
     valid_ = false;
     return Refusal{Refusal::Kind::Unavailable, error.what()};
@@ -143,6 +144,9 @@ void Registry::adopt(Snapshot&& snap) {
   instance_ = snap.instance;
   reconciled_at_ = clock_.monotonic_seconds();
   valid_ = true;
+  ++stats_.reconciles;
+  stats_.last_reconcile = clock_.unix_seconds();
+  stats_.ages = handshake_ages(stats_.last_reconcile);
   if (!loaded_journal_ || dropped > 0 || journal_lines_ > 2 * by_name_.size() + 16) rewrite_journal();
   loaded_journal_ = true;
 
@@ -175,16 +179,20 @@ std::optional<Refusal> Registry::refresh_if_stale() {
 
 std::optional<Refusal> Registry::conflict(const Name& name, const Address& address, const WgKey& key) const {
   if (device_.public_key && key == *device_.public_key)
-    return Refusal{Refusal::Kind::BadRequest, "the key is the server's own public key"};
-  if (static_keys_.count(key)) return Refusal{Refusal::Kind::Conflict, "the key belongs to a static peer of the interface"};
+    return Refusal{Refusal::Kind::BadRequest, "the key is the server's own public key", Refusal::About::Key};
+  if (static_keys_.count(key))
+    return Refusal{Refusal::Kind::Conflict, "the key belongs to a static peer of the interface", Refusal::About::Key};
   if (auto it = name_by_key_.find(key); it != name_by_key_.end() && (*it)->first != name.value)
-    return Refusal{Refusal::Kind::Conflict, "the key is already registered by another device"};
+    return Refusal{Refusal::Kind::Conflict, "the key is already registered by another device", Refusal::About::Key};
   if (auto it = orphan_by_key_.find(key); it != orphan_by_key_.end() && it->second != address)
-    return Refusal{Refusal::Kind::Conflict, "the key is already used by another pool peer"};
+    return Refusal{Refusal::Kind::Conflict, "the key is already used by another pool peer", Refusal::About::Key};
   for (const auto& range : held_ranges_)
-    if (range.contains(address)) return Refusal{Refusal::Kind::Conflict, "the address lies in a range held by a static peer"};
+    if (range.contains(address))
+      return Refusal{Refusal::Kind::Conflict, "the address lies in a range held by a static peer",
+                     Refusal::About::Address};
   if (auto it = name_by_address_.find(address); it != name_by_address_.end() && (*it)->first != name.value)
-    return Refusal{Refusal::Kind::Conflict, "the address is already held by device '" + (*it)->first + "'"};
+    return Refusal{Refusal::Kind::Conflict, "the address is already held by device '" + (*it)->first + "'",
+                   Refusal::About::Address};
   return std::nullopt;
 }
 
@@ -197,9 +205,14 @@ Result<Registration, Refusal> Registry::register_peer(const Name& name, const Ad
   Change change;
   change.set = Change::Set{key, {AllowedIp::host(address)}};
   std::optional<WgKey> replaced;
-  if (auto it = by_name_.find(name.value); it != by_name_.end() && !(it->second.key == key)) {
-    replaced = it->second.key;
-    change.remove.push_back(it->second.key);
+  bool unchanged = false;
+  if (auto it = by_name_.find(name.value); it != by_name_.end()) {
+    if (it->second.key == key) {
+      unchanged = true;
+    } else {
+      replaced = it->second.key;
+      change.remove.push_back(it->second.key);
+    }
   }
   std::optional<WgKey> adopted;
   if (auto it = orphan_by_address_.find(address); it != orphan_by_address_.end() && !(it->second == key)) {
@@ -225,7 +238,7 @@ Result<Registration, Refusal> Registry::register_peer(const Name& name, const Ad
   if (!cert.empty()) entry.cert = std::make_shared<const CertRecord>(std::move(cert));
   remember(name.value, entry);
   append_journal(name.value, entry);
-  return Registration{address, *device_.public_key, device_.listen_port, replaced};
+  return Registration{address, *device_.public_key, device_.listen_port, replaced, unchanged};
 }
 
 void Registry::unindex(const Named* named) {

@@ -37,8 +37,12 @@ struct Refusal {
     Unavailable,  // the interface is missing or not configured; may pass
     Internal,     // the kernel refused a change, or a broken invariant
   };
+  // What it is about, for monitoring: the device's key, its address, or the
+  // interface itself.
+  enum class About { Key, Address, Interface };
   Kind kind;
   std::string reason;
+  About about = About::Interface;
 };
 
 struct Registration {
@@ -46,6 +50,7 @@ struct Registration {
   WgKey server_key;
   uint16_t listen_port = 0;
   std::optional<WgKey> replaced;  // the device's previous key, now removed
+  bool unchanged = false;         // the same name with the same key again
 };
 
 struct Clock {
@@ -123,6 +128,17 @@ class Registry {
 
   size_t named_count() const { return by_name_.size(); }
   size_t static_count() const { return static_keys_.size(); }
+  // Pool peers on the interface as far as the view knows: named and not.
+  size_t pool_count() const { return by_name_.size() + orphan_by_key_.size(); }
+
+  // For monitoring, kept as they happen (O(1) to read).
+  struct Stats {
+    uint64_t backend_errors = 0;
+    uint64_t reconciles = 0;
+    int64_t last_reconcile = 0;  // Unix seconds
+    HandshakeAges ages;          // as of the last reconcile
+  };
+  const Stats& stats() const { return stats_; }
   const DeviceInfo& device() const { return device_; }
 
  private:
@@ -203,6 +219,7 @@ class Registry {
   std::unordered_map<std::string, Entry> by_name_;
   std::unordered_multimap<std::string_view, const Named*> by_serial_;
   std::set<std::pair<int64_t, const Named*>> by_expiry_;
+  Stats stats_;
   Index<KeyOf> name_by_key_;
   Index<AddressOf> name_by_address_;
   // Pool peers with no known name (e.g. the journal was lost): a device that

@@ -64,22 +64,18 @@ class LibfcgiRequest final : public HttpRequest {
   }
 
   Result<std::string, BodyError> read_body(size_t limit) override {
-    if (too_large_) return Failure<BodyError>{BodyError::TooLarge};
-    std::optional<size_t> declared;
-    if (auto length = param("CONTENT_LENGTH"); length && !length->empty()) {
-      // Only digits; a number too large for size_t is simply too large.
-      if (length->find_first_not_of("0123456789") != std::string_view::npos)
-        return Failure<BodyError>{BodyError::Incomplete};
-      auto n = parse_number<size_t>(*length);
-      if (!n || *n > limit) return Failure<BodyError>{BodyError::TooLarge};
-      declared = *n;
-    }
-    std::string body(declared ? *declared : limit + 1, '\0');
+    auto declared = declared_length(*this);
+    if (!declared) return Failure<BodyError>{declared.error()};
+    if (too_large_ || (*declared && **declared > limit)) return Failure<BodyError>{BodyError::TooLarge};
+    // The whole of STDIN (the guard kept at most the limit), then compared
+    // with what CONTENT_LENGTH said.
+    std::string body(limit + 1, '\0');
     int got = FCGX_GetStr(body.data(), int(body.size()), request_.in);
     if (got < 0 || FCGX_GetError(request_.in) != 0) return Failure<BodyError>{BodyError::Incomplete};
     body.resize(size_t(got));
-    if (declared && body.size() < *declared) return Failure<BodyError>{BodyError::Incomplete};
     if (body.size() > limit) return Failure<BodyError>{BodyError::TooLarge};
+    if (*declared && body.size() < **declared) return Failure<BodyError>{BodyError::Incomplete};
+    if (*declared && body.size() > **declared) return Failure<BodyError>{BodyError::Longer};
     return body;
   }
 

@@ -18,6 +18,7 @@
 #include "lifecycle.h"
 #include "listen.h"
 #include "log.h"
+#include "metrics.h"
 #include "operations.h"
 #include "registry.h"
 #include "text.h"
@@ -157,12 +158,20 @@ int serve(const Config& config) {
   settings.request_timeout = config.request_timeout;
   settings.max_connections = connection_cap(settings.max_connections);
   settings.limits.max_conns = uint32_t(settings.max_connections);
+  std::unique_ptr<Metrics> metrics;
+  if (config.api.monitoring.peers_secret || config.api.monitoring.metrics_secret) {
+    std::optional<uint64_t> capacity;
+    if (config.converter_kind == ConverterKind::DirectBcd) capacity = 10000;  // names 0 to 9999
+    metrics = std::make_unique<Metrics>(AUTOWG_VERSION, capacity);
+  }
   log_event(LogLevel::Info, "start",
             {{"version", AUTOWG_VERSION}, {"interface", config.interface}, {"backend", backend->name()},
              {"pool", config.pool.str()}, {"converter", std::string(converter_name(config.converter_kind))},
-             {"monitoring", config.api.monitoring_secret ? "on" : "off"}, {"listen", config.listen.str()},
+             {"peers_json", config.api.monitoring.peers_secret ? "on" : "off"},
+             {"metrics", metrics ? "on" : "off"}, {"listen", config.listen.str()},
              {"max_connections", std::to_string(settings.max_connections)}});
   Lifecycle lifecycle(config.lifecycle, registry, Clock::system().unix_seconds);
+  if (metrics) lifecycle.observe([&](EvictionReason reason, size_t n) { metrics->evicted(reason, n); });
   if (auto error = lifecycle.load()) {
     std::cerr << "autowg: cannot serve " << config.interface << ": " << *error << "\n";
     return 1;
@@ -172,10 +181,12 @@ int serve(const Config& config) {
 
   EventLoop loop;
   LifecycleClock clock(loop, registry, lifecycle, config.reconcile_interval);
-  Api api(config.api, *config.cn_pattern, *config.converter, registry, &lifecycle);
+  Api api(config.api, *config.cn_pattern, *config.converter, registry, &lifecycle, metrics.get());
   Responder responder(loop, listening->fd(), api, settings);
   ControlServer control(loop, lock->fd(), [&](std::string_view request) {
-    return run_request(registry, config.interface, request);
+    return run_request(registry, config.interface, request, [&](EvictionReason reason, size_t n) {
+      if (metrics) metrics->evicted(reason, n);
+    });
   });
   Signals signals(loop, [&] { responder.stop([&] { loop.stop(); }); }, [&] {
     registry.reconcile();

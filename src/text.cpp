@@ -43,6 +43,22 @@ std::optional<std::string> percent_decode(std::string_view text) {
   return out;
 }
 
+std::string escape_controls(std::string_view text) {
+  static const char hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += char(c);
+    }
+  }
+  return out;
+}
+
 std::string with_errno(std::string_view what) { return std::string(what) + ": " + std::strerror(errno); }
 
 std::string percent_encode(std::string_view text) {

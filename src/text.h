@@ -42,6 +42,9 @@ std::optional<T> parse_number(std::string_view text, int base = 10) {
   return value;
 }
 
+// Control characters (below 0x20, and 0x7f) as \xNN; every other byte as is.
+std::string escape_controls(std::string_view text);
+
 // "WHAT: <strerror(errno)>", for errors of system calls.
 std::string with_errno(std::string_view what);
 

@@ -4,6 +4,7 @@
 
 #include "fake_backend.h"
 #include "http_api.h"
+#include "log.h"
 #include "options.h"
 
 using namespace autowg;
@@ -216,4 +217,62 @@ TEST_CASE("peers.json lists named peers sorted, with every field") {
   f.backend.device.peers.clear();
   r = f.run("GET", "/vpn/v1/peers.json", "", {{"HTTP_AUTHORIZATION", "Basic bW9uOnMzY3JldA=="}});
   CHECK(r.body == "{}\n");
+}
+
+TEST_CASE("one audit line per registration, with the outcome, the refusal and the client address") {
+  Fixture f;
+  std::vector<std::string> lines;
+  set_log_sink([&](const std::string& l) { lines.push_back(l); });
+  f.register_as("CN=1234", kKey1, {{"REMOTE_ADDR", "192.0.2.7"}});
+  f.register_as("CN=1234", kKey2, {{"REMOTE_ADDR", "192.0.2.7"}});
+  f.register_as("CN=99", kKey2, {{"REMOTE_ADDR", "192.0.2.8"}});
+  f.register_as("CN=x\ny", kKey1);
+  set_log_sink(nullptr);
+  std::vector<std::string> register_lines;
+  for (const auto& l : lines)
+    if (l.find("event=register") != std::string::npos) register_lines.push_back(l);
+  REQUIRE(register_lines.size() == 4);
+  CHECK(register_lines[0].find("status=200 outcome=registered refusal=- name=1234 ip=fde3:25fb:7f6c:1::1234 key=" +
+                               kKey1.substr(0, 8) + " replaced=- serial=- issuer=- not_after=- client=192.0.2.7") !=
+        std::string::npos);
+  CHECK(register_lines[1].find("outcome=replaced") != std::string::npos);
+  CHECK(register_lines[1].find("replaced=" + kKey1.substr(0, 8)) != std::string::npos);
+  CHECK(register_lines[2].find("status=409 outcome=refused refusal=key_conflict name=99") != std::string::npos);
+  CHECK(register_lines[2].find("client=192.0.2.8") != std::string::npos);
+  CHECK(register_lines[3].find("status=403 outcome=refused refusal=bad_subject") != std::string::npos);
+  for (const auto& l : register_lines) CHECK(l.find('\n') == std::string::npos);
+}
+
+TEST_CASE("a 403 body escapes control characters from the subject") {
+  Fixture f({"--cn-pattern", "(.*)"});
+  auto r = f.register_as("CN=a\\1bb\\0dc", kKey1);  // RFC 4514 hex escapes: ESC, CR
+  CHECK(r.status == 403);
+  CHECK(r.body.find('\x1b') == std::string::npos);
+  CHECK(r.body.find('\r') == std::string::npos);
+}
+
+TEST_CASE("GET v1/metrics: Prometheus text behind the monitoring credential") {
+  Metrics metrics("0.1.0", 10000);
+  Fixture f({}, std::string("mon:s3cret"));
+  Api api(f.config.api, *f.config.cn_pattern, *f.config.converter, *f.registry, nullptr, &metrics);
+  auto get = [&](std::map<std::string, std::string, std::less<>> params) {
+    Request req;
+    req.params = std::move(params);
+    req.params["REQUEST_METHOD"] = "GET";
+    req.params["REQUEST_URI"] = "/vpn/v1/metrics";
+    Response res;
+    api.handle(req, res);
+    return res;
+  };
+  CHECK(get({}).status == 401);
+  auto ok = get({{"HTTP_AUTHORIZATION", "Basic bW9uOnMzY3JldA=="}});
+  CHECK(ok.status == 200);
+  CHECK(ok.header("Content-Type") == "text/plain; version=0.0.4; charset=utf-8");
+  CHECK(ok.body.find("autowg_requests_total{route=\"metrics\",status=\"401\"} 1\n") != std::string::npos);
+  // A scrape is counted once answered: the next one shows it.
+  auto next = get({{"HTTP_AUTHORIZATION", "Basic bW9uOnMzY3JldA=="}});
+  CHECK(next.body.find("autowg_requests_total{route=\"metrics\",status=\"200\"} 1\n") != std::string::npos);
+  // Without a credential (and without metrics) it is 404.
+  Fixture off;
+  CHECK(off.run("GET", "/vpn/v1/metrics").status == 404);
 }

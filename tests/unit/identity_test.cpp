@@ -15,11 +15,24 @@ using Params = std::map<std::string, std::string, std::less<>>;
 Result<Identity> run(const IdentitySettings& settings, const Params& params, const char* regex = "([0-9a-zA-Z]+)") {
   auto pattern = CnPattern::compile(regex);
   REQUIRE(pattern);
-  return identify(settings, *pattern, [&](std::string_view name) -> std::optional<std::string_view> {
+  auto identity = identify(settings, *pattern, [&](std::string_view name) -> std::optional<std::string_view> {
     auto it = params.find(name);
     if (it == params.end()) return std::nullopt;
     return std::string_view(it->second);
   });
+  if (!identity) return fail(identity.error().reason);
+  return *identity;
+}
+
+IdentityError::Kind kind_of(const IdentitySettings& settings, const Params& params) {
+  auto pattern = CnPattern::compile("([0-9]+)");
+  auto identity = identify(settings, *pattern, [&](std::string_view name) -> std::optional<std::string_view> {
+    auto it = params.find(name);
+    if (it == params.end()) return std::nullopt;
+    return std::string_view(it->second);
+  });
+  REQUIRE_FALSE(identity);
+  return identity.error().kind;
 }
 
 }  // namespace
@@ -61,4 +74,37 @@ TEST_CASE("refusals name their reason") {
   s.verify_param.clear();
   CHECK(run(s, {{"HTTP_X_CLIENT_SUBJECT", "O=x"}}).error() == "bad certificate subject: the subject has no CN");
   CHECK(run(s, {{"HTTP_X_CLIENT_SUBJECT", "CN=a-b"}}).error().find("CN 'a-b' refused") != std::string::npos);
+}
+
+TEST_CASE("each refusal says what kind it is") {
+  using Kind = IdentityError::Kind;
+  IdentitySettings s;
+  CHECK(kind_of(s, {}) == Kind::Missing);
+  CHECK(kind_of(s, {{"HTTP_X_CLIENT_SUBJECT", "CN=a,CN=b"}}) == Kind::BadSubject);
+  CHECK(kind_of(s, {{"HTTP_X_CLIENT_SUBJECT", "CN=abc"}}) == Kind::CnRefused);
+  s.verify_param = "SSL_CLIENT_VERIFY";
+  CHECK(kind_of(s, {{"HTTP_X_CLIENT_SUBJECT", "CN=1"}, {"SSL_CLIENT_VERIFY", "NONE"}}) == Kind::Unverified);
+  s.verify_param.clear();
+  s.serial_param = "SSL_CLIENT_M_SERIAL";
+  CHECK(kind_of(s, {{"HTTP_X_CLIENT_SUBJECT", "CN=1"}, {"SSL_CLIENT_M_SERIAL", "xyz"}}) == Kind::BadSubject);
+}
+
+TEST_CASE("serial, notAfter and issuer come from params where only the subject is passed") {
+  IdentitySettings s;
+  s.serial_param = "SSL_CLIENT_M_SERIAL";
+  s.not_after_param = "SSL_CLIENT_V_END";
+  s.issuer_param = "SSL_CLIENT_I_DN";
+  auto id = run(s, {{"HTTP_X_CLIENT_SUBJECT", "CN=1"},
+                    {"SSL_CLIENT_M_SERIAL", "0123"},
+                    {"SSL_CLIENT_V_END", "Dec 31 23:59:59 2030 GMT"},
+                    {"SSL_CLIENT_I_DN", "CN=Fleet CA,O=Fleet"}});
+  REQUIRE(id);
+  CHECK(id->cert.serial == "123");
+  CHECK(id->cert.not_after == 1924991999);
+  CHECK(id->cert.issuer == "CN=Fleet CA,O=Fleet");
+  auto none = run(s, {{"HTTP_X_CLIENT_SUBJECT", "CN=1"}});
+  REQUIRE(none);
+  CHECK(none->cert.empty());
+  s.serial_base = SerialBase::Decimal;
+  CHECK(run(s, {{"HTTP_X_CLIENT_SUBJECT", "CN=1"}, {"SSL_CLIENT_M_SERIAL", "291"}})->cert.serial == "123");
 }

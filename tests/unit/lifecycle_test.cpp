@@ -76,7 +76,7 @@ TEST_CASE("a new CRL evicts exactly the peers whose serials it revokes, in one c
   CHECK(f.backend.applies == applies + 1);
   CHECK(f.logged("event=evict reason=revoked name=2 ip=fde3:25fb:7f6c:1::2"));
   CHECK(f.logged("serial=1002"));
-  CHECK(*lc->refusal(Name{"2"}, CertRecord{"1002", "", 0}) == "the certificate (serial 1002) is revoked");
+  CHECK(lc->refusal(Name{"2"}, CertRecord{"1002", "", 0})->text == "the certificate (serial 1002) is revoked");
   CHECK_FALSE(lc->refusal(Name{"2"}, CertRecord{"1003", "", 0}));
 }
 
@@ -111,7 +111,7 @@ TEST_CASE("the deny list evicts and refuses by name; an empty one nobody") {
   lc->reload_deny_list();
   CHECK(f.present(1));
   CHECK_FALSE(f.present(2));
-  CHECK(*lc->refusal(Name{"2"}, CertRecord{}) == "the device is denied (--deny-file)");
+  CHECK(lc->refusal(Name{"2"}, CertRecord{})->text == "the device is denied (--deny-file)");
   CHECK_FALSE(lc->refusal(Name{"1"}, CertRecord{}));
 }
 
@@ -132,7 +132,7 @@ TEST_CASE("expiry: the peer goes when notAfter plus the grace has passed") {
   CHECK(f.present(2));
   CHECK(f.present(3));
   CHECK(lc->next_expiry() == f.unix_now - 130 + 230);
-  CHECK(*lc->refusal(Name{"4"}, CertRecord{"", "", f.unix_now - 30}) == "the certificate expired");
+  CHECK(lc->refusal(Name{"4"}, CertRecord{"", "", f.unix_now - 30})->text == "the certificate expired");
   CHECK_FALSE(lc->refusal(Name{"4"}, CertRecord{"", "", f.unix_now - 29}));
 }
 

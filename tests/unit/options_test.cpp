@@ -53,7 +53,7 @@ TEST_CASE("a full serve command line becomes a Config") {
   CHECK(c.api.identity.verify_param == "SSL_CLIENT_VERIFY");
   CHECK(c.api.identity.subject_param == "HTTP_X_CLIENT_SUBJECT");
   CHECK(c.backend == BackendKind::Auto);
-  CHECK_FALSE(c.api.monitoring_secret);
+  CHECK_FALSE(c.api.monitoring.peers_secret);
   auto name = c.cn_pattern->name_for("smart-toilet-1234");
   REQUIRE(name);
   CHECK(c.converter->address_for(*name)->str() == "fde3:25fb:7f6c:1:cb0b:5960:3f8c:99ad");
@@ -163,7 +163,7 @@ TEST_CASE("help and version") {
 }
 
 TEST_CASE("the monitoring secret comes from HTTP_AUTH or --auth-file, not both") {
-  CHECK(*parse_command_line(serve_args(), std::string("admin:s3cret")).api.monitoring_secret == "admin:s3cret");
+  CHECK(*parse_command_line(serve_args(), std::string("admin:s3cret")).api.monitoring.peers_secret == "admin:s3cret");
   CHECK(refusal(serve_args(), std::string("nocolon")).find("user:password") != std::string::npos);
 
   char path[] = "/tmp/autowg-auth-XXXXXX";
@@ -171,7 +171,7 @@ TEST_CASE("the monitoring secret comes from HTTP_AUTH or --auth-file, not both")
   REQUIRE(fd >= 0);
   close(fd);
   std::ofstream(path) << "monitor:pa:ss\n";
-  CHECK(*parse_command_line(serve_args({"--auth-file", path}), std::nullopt).api.monitoring_secret == "monitor:pa:ss");
+  CHECK(*parse_command_line(serve_args({"--auth-file", path}), std::nullopt).api.monitoring.peers_secret == "monitor:pa:ss");
   CHECK(refusal(serve_args({"--auth-file", path}), std::string("a:b")).find("both") != std::string::npos);
   std::remove(path);
   CHECK(refusal(serve_args({"--auth-file", path})).find("cannot read") != std::string::npos);
