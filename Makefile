@@ -8,8 +8,9 @@ PREFIX         ?= /usr/local
 BUILD_DEPS = g++ meson ninja-build pkg-config libfcgi-dev libargh-dev rapidjson-dev \
              libnl-genl-3-dev catch2 libssl-dev libsodium-dev libpcre2-dev scdoc \
              prometheus-cpp-dev
-# What make demo runs: namespaces, userspace WireGuard, nginx, spawn-fcgi.
-DEMO_DEPS  = openssl iproute2 iputils-ping procps python3 curl wireguard-tools wireguard-go nginx spawn-fcgi
+# What make demo runs: namespaces, userspace WireGuard, nginx, spawn-fcgi, Prometheus.
+DEMO_DEPS  = openssl iproute2 iputils-ping procps python3 curl wireguard-tools wireguard-go nginx spawn-fcgi \
+             prometheus
 DEB_DEPS   = build-essential dpkg-dev debhelper fakeroot openssl
 TEST_DEPS  = $(DEMO_DEPS) $(DEB_DEPS) kmod cpio systemd qemu-system-x86 linux-image-amd64 busybox-static \
              lighttpd lighttpd-mod-openssl caddy apache2 libfcgi-bin lintian man-db \

@@ -155,9 +155,9 @@ struct Responder::Connection {
   EventLoop::TimerId timer = 0;
   std::unique_ptr<LibfcgiRequest> request;
   bool checked_early = false;
-  bool queued = false;
-  bool answering = false;        // the answer is being written
-  bool close_when_written = false;
+  bool queued = false;       // complete, waiting for the end of the round
+  bool answered = false;     // the answer is in `out` (perhaps before the body has all arrived)
+  bool peer_closed = false;  // the web server has closed its side
   bool idle = true;              // between requests
   double last_active = 0;
 };
@@ -184,7 +184,7 @@ void Responder::stop(std::function<void()> done) {
   accepting_ = false;
   std::vector<Connection*> idle;
   for (auto& [fd, c] : connections_)
-    if (c->idle && !c->answering && c->guard.pending() == 0) idle.push_back(c.get());
+    if (c->idle && !c->answered && c->guard.pending() == 0) idle.push_back(c.get());
   for (Connection* c : idle) close(*c, nullptr);
   if (connections_.empty() && stopped_) stopped_();
 }
@@ -207,7 +207,7 @@ bool Responder::make_room() {
   if (connections_.size() < settings_.max_connections) return true;
   Connection* oldest = nullptr;
   for (auto& [fd, c] : connections_)
-    if (c->idle && !c->answering && c->guard.pending() == 0 && (!oldest || c->last_active < oldest->last_active))
+    if (c->idle && !c->answered && c->guard.pending() == 0 && (!oldest || c->last_active < oldest->last_active))
       oldest = c.get();
   if (!oldest) return false;
   close(*oldest, "connection limit: the longest idle connection goes");
@@ -267,9 +267,11 @@ void Responder::read_from(Connection& c) {
     if (n <= 0) {
       // The peer is gone (or half-closed): an answer under way is still
       // written; anything else ends here.
-      if (c.answering || c.queued) {
-        c.close_when_written = true;
-        loop_.change(fd, c.answering ? uint32_t(EPOLLOUT) : 0u);
+      c.peer_closed = true;
+      if (c.queued) {
+        loop_.change(fd, 0);  // answered at the end of this round
+      } else if (c.answered && c.out_at < c.out.size()) {
+        loop_.change(fd, EPOLLOUT);
       } else {
         close(c, nullptr);
       }
@@ -292,13 +294,14 @@ void Responder::read_from(Connection& c) {
     advance(c);
     if (!connections_.count(fd)) return;
   }
-  if (c.out.size() > c.out_at && !c.answering) flush(c);
+  if (c.out.size() > c.out_at) flush(c);
 }
 
 // Moves a request on as far as what has arrived allows.
 void Responder::advance(Connection& c) {
   FcgiGuard& g = c.guard;
-  if (c.queued || c.answering || !g.params_complete()) return;
+  if (c.queued || !g.params_complete()) return;
+  if (c.answered) return finish_if_done(c);  // the rest of the body of an answered request
   if (g.aborted()) {
     close(c, "request aborted by the web server");
     return;
@@ -320,9 +323,11 @@ void Responder::advance(Connection& c) {
     c.checked_early = true;
     BufferedResponse response(c.out, g.request_id());
     if (api_.answer_early(*c.request, response)) {
+      // The rest of the body is still read (and dropped), within the same
+      // deadline: closing on unread data would reset the connection and
+      // lose the answer.
       response.finish();
-      c.close_when_written = true;  // its body was not read
-      c.answering = true;
+      c.answered = true;
       flush(c);
       return;
     }
@@ -333,9 +338,6 @@ void Responder::advance(Connection& c) {
     close(c, nullptr);
     return;
   }
-  // A body larger than allowed was not read to its end: the connection
-  // cannot carry another request.
-  if (g.body_too_large()) c.close_when_written = true;
   c.queued = true;
   loop_.cancel(c.timer);
   c.timer = 0;
@@ -357,7 +359,7 @@ void Responder::respond(Connection& c) {
   BufferedResponse response(c.out, c.guard.request_id());
   api_.handle(*c.request, response);
   response.finish();
-  c.answering = true;
+  c.answered = true;
   arm(c, settings_.request_timeout);
   flush(c);
 }
@@ -379,37 +381,40 @@ void Responder::flush(Connection& c) {
   }
   c.out.clear();
   c.out_at = 0;
-  if (!c.answering) return;  // management replies only
-  c.answering = false;
+  if (c.peer_closed) return close(c, nullptr);
+  loop_.change(fd, EPOLLIN | EPOLLRDHUP);
+  if (c.answered) finish_if_done(c);
+}
+
+// An answered request ends once its STDIN has (after an early answer the web
+// server may still be sending the body); then the connection closes, or
+// carries the next request.
+void Responder::finish_if_done(Connection& c) {
+  int fd = c.fd.get();
+  FcgiGuard& g = c.guard;
+  if (c.out_at < c.out.size()) return;                  // still writing
+  if (!g.body_complete() && !g.aborted()) return;       // still draining, within the deadline
+  c.answered = false;
   c.request.reset();
   c.checked_early = false;
-  if (c.close_when_written || !c.guard.keep_connection()) {
-    close(c, nullptr);
-    return;
-  }
-  if (stopped_ && !c.guard.has_request() && c.guard.pending() == 0) {
-    close(c, nullptr);
-    return;
-  }
-  loop_.change(fd, EPOLLIN | EPOLLRDHUP);
+  if (!g.keep_connection() || (stopped_ && g.pending() == 0)) return close(c, nullptr);
   c.idle = true;
   c.last_active = EventLoop::now();
   arm(c, settings_.idle_timeout);
   // What the web server sent after this request is the next one.
   std::string reply;
-  auto error = c.guard.finish_request(reply);
+  auto error = g.finish_request(reply);
   c.out += reply;
   if (error) {
     log_event(LogLevel::Warning, "fastcgi", {{"reason", *error}, {"action", "connection dropped"}});
-    close(c, nullptr);
-    return;
+    return close(c, nullptr);
   }
-  if (c.guard.has_request() || c.guard.pending()) {
+  if (g.has_request() || g.pending()) {
     c.idle = false;
     arm(c, settings_.request_timeout);
   }
   advance(c);
-  if (connections_.count(fd) && c.out.size() > c.out_at && !c.answering) flush(c);
+  if (connections_.count(fd) && c.out.size() > c.out_at) flush(c);
 }
 
 void Responder::close(Connection& c, const char* why) {

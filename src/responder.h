@@ -47,6 +47,7 @@ class Responder {
   void dispatch_ready();
   void respond(Connection& c);
   void flush(Connection& c);
+  void finish_if_done(Connection& c);
   void close(Connection& c, const char* why);
   void arm(Connection& c, double seconds);
   bool make_room();

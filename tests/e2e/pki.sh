@@ -35,28 +35,68 @@ make_pki() {
   done
 }
 
-# Revokes device certificate NAME and writes the device CA's CRL to
-# DIR/device-ca.crl (PEM), as an operator would with `openssl ca`.
-#   revoke DIR NAME
-revoke() {
-  local dir=$1 name=$2
-  (
-    cd "$dir" || exit 1
-    mkdir -p ca-db
-    : > ca-db/index.txt
-    [[ -f ca-db/crlnumber ]] || echo 01 > ca-db/crlnumber
-    cat > ca-db/ca.cnf << CNF
+# The device CA as an operator runs it with `openssl ca`: its database and
+# configuration in DIR/ca-db (sourced helpers below use it).
+ca_setup() {
+  local dir=$1
+  mkdir -p "$dir/ca-db"
+  [[ -f $dir/ca-db/index.txt ]] || : > "$dir/ca-db/index.txt"
+  [[ -f $dir/ca-db/crlnumber ]] || echo 01 > "$dir/ca-db/crlnumber"
+  [[ -f $dir/ca-db/serial ]] || echo 4000 > "$dir/ca-db/serial"
+  cat > "$dir/ca-db/ca.cnf" << CNF
 [ca]
 default_ca = device_ca
 [device_ca]
 database = $dir/ca-db/index.txt
 crlnumber = $dir/ca-db/crlnumber
+serial = $dir/ca-db/serial
+new_certs_dir = $dir/ca-db
 certificate = $dir/device-ca.crt
 private_key = $dir/device-ca.key
 default_md = sha256
 default_crl_days = 2
+policy = any
+unique_subject = no
+copy_extensions = none
+x509_extensions = device
+[any]
+commonName = supplied
+organizationName = optional
+countryName = optional
+[device]
+extendedKeyUsage = clientAuth
 CNF
-    openssl ca -batch -config ca-db/ca.cnf -revoke "$name.crt" 2> /dev/null &&
-      openssl ca -batch -config ca-db/ca.cnf -gencrl -out device-ca.crl 2> /dev/null
-  ) || { echo "revoke: cannot revoke $name" >&2; return 1; }
+}
+
+# Writes the device CA's CRL to DIR/device-ca.crl (PEM) as it stands, with
+# no revocations at first. The file is replaced in one rename, as tools do.
+#   write_crl DIR
+write_crl() {
+  local dir=$1
+  ca_setup "$dir"
+  openssl ca -batch -config "$dir/ca-db/ca.cnf" -gencrl -out "$dir/device-ca.crl.new" 2> /dev/null &&
+    mv "$dir/device-ca.crl.new" "$dir/device-ca.crl"
+}
+
+# Revokes device certificate NAME and writes the device CA's CRL to
+# DIR/device-ca.crl (PEM), as an operator would with `openssl ca`.
+#   revoke DIR NAME
+revoke() {
+  local dir=$1 name=$2
+  ca_setup "$dir"
+  openssl ca -batch -config "$dir/ca-db/ca.cnf" -revoke "$dir/$name.crt" 2> /dev/null && write_crl "$dir" ||
+    { echo "revoke: cannot revoke $name" >&2; return 1; }
+}
+
+# Issues DIR/NAME.crt (and .key) for SUBJECT that expires SECONDS from now.
+#   short_lived DIR NAME SUBJECT SECONDS
+short_lived() {
+  local dir=$1 name=$2 subject=$3 seconds=$4 end
+  ca_setup "$dir"
+  end=$(TZ=UTC date -d "@$(( $(date +%s) + seconds ))" +%Y%m%d%H%M%SZ)
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "$subject" -keyout "$dir/$name.key" \
+    -out "$dir/$name.csr" 2> /dev/null &&
+    openssl ca -batch -config "$dir/ca-db/ca.cnf" -in "$dir/$name.csr" -out "$dir/$name.crt" -notext \
+      -enddate "$end" 2> /dev/null ||
+    { echo "short_lived: cannot issue $name" >&2; return 1; }
 }
