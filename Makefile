@@ -3,6 +3,9 @@
 
 BUILD          ?= build
 SANITIZE_BUILD ?= build-sanitize
+FUZZ_BUILD     ?= build-fuzz
+FUZZ_SECONDS   ?= 300
+FUZZ_SCRATCH   ?= $(FUZZ_BUILD)/corpus
 PREFIX         ?= /usr/local
 
 BUILD_DEPS = g++ meson ninja-build pkg-config libfcgi-dev libargh-dev rapidjson-dev \
@@ -10,9 +13,10 @@ BUILD_DEPS = g++ meson ninja-build pkg-config libfcgi-dev libargh-dev rapidjson-
 TEST_DEPS  = openssl iproute2 iputils-ping kmod python3 curl cpio wireguard-tools wireguard-go systemd \
              qemu-system-x86 linux-image-amd64 busybox-static \
              nginx lighttpd lighttpd-mod-openssl caddy spawn-fcgi libfcgi-bin \
-             prometheus python3-yaml
+             prometheus python3-yaml $(FUZZ_DEPS)
+FUZZ_DEPS  = clang-14 libclang-rt-14-dev
 
-.PHONY: all build sanitize-build test demo bench deps build-deps test-deps install clean
+.PHONY: all build sanitize-build test fuzz demo bench deps build-deps test-deps install clean
 
 all: build
 
@@ -26,7 +30,13 @@ sanitize-build: build-deps
 	meson compile -C $(SANITIZE_BUILD)
 
 test: test-deps build sanitize-build
-	tests/run --build $(BUILD) --sanitize-build $(SANITIZE_BUILD)
+	AUTOWG_FUZZ_BUILD=$(FUZZ_BUILD) tests/run --build $(BUILD) --sanitize-build $(SANITIZE_BUILD)
+
+# Each libFuzzer harness for FUZZ_SECONDS on its corpus (tests/fuzz/README.md);
+# new inputs go to FUZZ_SCRATCH, crashes to FUZZ_BUILD/crashes.
+fuzz:
+	@tools/install-deps $(BUILD_DEPS) $(FUZZ_DEPS)
+	tests/fuzz/run --build $(FUZZ_BUILD) --seconds $(FUZZ_SECONDS) --scratch $(FUZZ_SCRATCH)
 
 # Three devices in network namespaces register through nginx with their
 # certificates and ping the concentrator over real (userspace) WireGuard.
@@ -48,4 +58,4 @@ install: build
 	meson install -C $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(SANITIZE_BUILD)
+	rm -rf $(BUILD) $(SANITIZE_BUILD) $(FUZZ_BUILD)

@@ -40,7 +40,7 @@ Result<std::string> checked(std::string_view text) {
   auto cn = cn_from_certificate(text);
   if (cn) {
     auto again = checked_cn(*cn);
-    FUZZ_CHECK(again && *again == *cn, *cn);
+    FUZZ_CHECK(again && *again == *cn, fuzz::printable(*cn));
   }
   return cn;
 }
@@ -51,8 +51,10 @@ void check_escaped(std::string_view text, const Result<std::string>& raw) {
   std::string escaped = percent_encode(text);
   if (escaped.size() > kMaxText) return;
   auto cn = checked(escaped);
-  FUZZ_CHECK(cn.ok() == raw.ok(), raw ? *raw : raw.error());
-  if (cn) FUZZ_CHECK(*cn == *raw, *cn + " != " + *raw);
+  std::string what = "raw: " + (raw ? fuzz::printable(*raw) : raw.error()) +
+                     "; escaped: " + (cn ? fuzz::printable(*cn) : cn.error());
+  FUZZ_CHECK(cn.ok() == raw.ok(), what);
+  if (cn) FUZZ_CHECK(*cn == *raw, what);
 }
 
 }  // namespace

@@ -24,6 +24,22 @@ namespace autowg::fuzz {
     if (!(cond)) ::autowg::fuzz::violated(#cond, __FILE__, __LINE__, std::string(__VA_ARGS__)); \
   } while (0)
 
+// Bytes as C-style text (\xHH for what is not printable ASCII), for messages.
+inline std::string printable(std::string_view s) {
+  static const char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : s) {
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out += char(c);
+    } else {
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
 inline std::string_view as_text(const uint8_t* data, size_t size) {
   return std::string_view(reinterpret_cast<const char*>(data), size);
 }

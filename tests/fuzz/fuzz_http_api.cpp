@@ -249,7 +249,7 @@ class World {
     FUZZ_CHECK(response.starts == 1, std::to_string(response.starts));
 
     int s = response.status;
-    trace("register subject=" + subject + " body=" + body.substr(0, 60) + " flags=" + std::to_string(flags) + " -> " +
+    trace("register subject=" + fuzz::printable(subject) + " body=" + fuzz::printable(body.substr(0, 60)) + " flags=" + std::to_string(flags) + " -> " +
           std::to_string(s) + " " + response.body.substr(0, response.body.find('\n')));
     FUZZ_CHECK(s == 200 || s == 400 || s == 403 || s == 409 || s == 413 || s == 500 || s == 503,
                std::to_string(s) + " " + response.body);
@@ -275,7 +275,7 @@ class World {
   void evict(const std::vector<std::string>& names) {
     auto evicted = registry_->evict(names);
     std::string list;
-    for (const auto& n : names) list += " " + n;
+    for (const auto& n : names) list += " " + fuzz::printable(n);
     trace("evict" + list + " -> " + (evicted ? std::to_string(evicted->size()) + " evicted" : evicted.error().reason));
     if (!evicted) return;
     for (const auto& e : *evicted) {

@@ -23,15 +23,15 @@ bool same(const JournalEntry& a, const JournalEntry& b) {
   return a.name == b.name && a.key == b.key && a.created == b.created;
 }
 
-std::string describe(const JournalEntry& e) { return format_journal_line(e); }
+std::string describe(const JournalEntry& e) { return fuzz::printable(format_journal_line(e)); }
 
 void check_entry(const JournalEntry& entry) {
   FUZZ_CHECK(!entry.name.value.empty());
   FUZZ_CHECK(!entry.key.is_zero());
   std::string line = format_journal_line(entry);
-  FUZZ_CHECK(!line.empty() && line.back() == '\n' && line.find('\n') == line.size() - 1, line);
+  FUZZ_CHECK(!line.empty() && line.back() == '\n' && line.find('\n') == line.size() - 1, describe(entry));
   auto back = parse_journal_line(std::string_view(line).substr(0, line.size() - 1));
-  FUZZ_CHECK(back && same(*back, entry), line);
+  FUZZ_CHECK(back && same(*back, entry), describe(entry));
 }
 
 std::filesystem::path state_dir;

@@ -51,20 +51,21 @@ void check(const Setup::Pool& pool, const Name& name) {
   const Converter& converter = *pool.converter;
   auto address = converter.address_for(name);
   if (!address) return;
-  FUZZ_CHECK(converter.pool().contains(*address), name.value + " -> " + address->str());
+  std::string what = fuzz::printable(name.value) + " -> " + address->str();
+  FUZZ_CHECK(converter.pool().contains(*address), what);
   if (pool.kind == ConverterKind::DirectBcd) {
-    FUZZ_CHECK(!name.value.empty() && name.value.size() <= 4 && all_digits(name.value), name.value);
+    FUZZ_CHECK(!name.value.empty() && name.value.size() <= 4 && all_digits(name.value), what);
     Address::Bytes host{};
     unsigned bcd = std::stoul(name.value, nullptr, 16);
     host[14] = uint8_t(bcd >> 8);
     host[15] = uint8_t(bcd);
-    FUZZ_CHECK(*address == converter.pool().combine(host), name.value + " -> " + address->str());
+    FUZZ_CHECK(*address == converter.pool().combine(host), what);
   } else {
     std::string upper = name.value;
     for (char& c : upper)
       if (c >= 'a' && c <= 'z') c = char(c - 'a' + 'A');
     auto again = converter.address_for(Name{upper});
-    FUZZ_CHECK(again && *again == *address, upper);
+    FUZZ_CHECK(again && *again == *address, what + ", but " + fuzz::printable(upper) + " is refused or elsewhere");
   }
 }
 
@@ -76,8 +77,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (size_t i = 0; i < setup.patterns.size(); ++i) {
     auto name = setup.patterns[i].name_for(cn);
     if (!name) continue;
-    FUZZ_CHECK(!name->value.empty() && cn.find(name->value) != std::string_view::npos, name->value);
-    if (i == 0) FUZZ_CHECK(name->value == cn, name->value);
+    std::string what = "CN " + fuzz::printable(cn) + " gave the name " + fuzz::printable(name->value);
+    FUZZ_CHECK(!name->value.empty() && cn.find(name->value) != std::string_view::npos, what);
+    if (i == 0) FUZZ_CHECK(name->value == cn, what);
     for (const auto& pool : setup.converters) check(pool, *name);
   }
   // The converters also see names no pattern would let through.
