@@ -10,8 +10,11 @@
 // Cutting the bytes differently changes nothing: a run that is fed all at
 // once and stays error-free gives the same requests and replies when cut.
 //
-// Input: [flags] [k] [k cut lengths] [the byte stream]; flags bit 0 selects
-// small limits, so that every limit is reachable with small inputs.
+// Input: [flags] [k] [k cut lengths] [the byte stream]. Flags bit 0 selects
+// small limits, so that every limit is reachable with small inputs; bits 1-2
+// append one largest STDIN record of request 1 (8 + 65535 + 255 bytes) to the
+// stream, and with 3 one byte more: what waits behind a request reaches its
+// bound without inputs of that size.
 #include <fastcgi.h>
 
 #include <cstdint>
@@ -121,7 +124,8 @@ Run run(std::string_view stream, const std::vector<size_t>& cuts, const FcgiLimi
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::Reader in(data, size);
   FcgiLimits limits;
-  if (in.byte() & 1) {
+  uint8_t flags = in.byte();
+  if (flags & 1) {
     limits.max_params_bytes = 64;
     limits.max_params = 4;
     limits.max_body = 16;
@@ -130,7 +134,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   std::vector<size_t> cuts(in.byte() % 16);
   for (size_t& cut : cuts) cut = in.byte();
-  std::string_view stream = in.rest();
+  std::string stream(in.rest());
+  if (int tail = flags >> 1 & 3) {
+    std::string largest;
+    fcgi::append_record(largest, FCGI_STDIN, 1, std::string(FCGI_MAX_LENGTH, 'x'));
+    largest[6] = char(255);  // the largest padding
+    largest.append(255 - (largest.size() - FCGI_HEADER_LEN - FCGI_MAX_LENGTH), '\0');
+    stream += largest;
+    if (tail == 3) stream += '\0';
+  }
 
   Run cut = run(stream, cuts, limits);
   Run whole = run(stream, {}, limits);
