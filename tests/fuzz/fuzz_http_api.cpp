@@ -2,9 +2,13 @@
 // FakeBackend, checked against a model. The input is a sequence of
 // operations; the model (name → key) is what must be on the interface,
 // kept from what the API answers: 200 means the name now has that key,
-// anything else means nothing changed. After every operation:
-// - every pool peer on the interface is a model entry and every model entry
-//   is on the interface (nothing lost, duplicated or stale);
+// anything else means nothing changed. When the journal is lost, the
+// registered peers become orphans (key → address, no name), which a
+// registration for their address takes over (README "Operating notes").
+// After every operation:
+// - every pool peer on the interface is a model entry or an orphan, and
+//   every one of those is on the interface (nothing lost, duplicated or
+//   stale);
 // - each has exactly its address/128;
 // - the static peers put there at the start are untouched;
 // and, where the API answers with a view, it agrees with the model: the
@@ -16,7 +20,8 @@
 //   4   reconcile                              Registry::reconcile
 //   5   the interface is deleted and created again (statics put back)
 //   6   [what] time passes / the interface goes / the next change fails
-//   7   [what] the responder restarts (same journal) / GET peers.json
+//   7   [what] GET peers.json / the responder restarts (same journal) /
+//       the responder restarts with the journal lost
 // A subject or name byte picks from a table, or (>= 0xe0) takes a counted
 // string from the input; so does a body byte.
 #include <rapidjson/document.h>
@@ -187,11 +192,19 @@ class World {
         }
         break;
       case 7:
-        if (in.byte() % 2) {
-          trace("the responder restarts");
-          start_responder();
-        } else {
-          peers_json();
+        switch (in.byte() % 3) {
+          case 0: peers_json(); break;
+          case 1:
+            trace("the responder restarts");
+            start_responder();
+            break;
+          case 2:
+            trace("the responder restarts with the journal lost");
+            journal().clear();
+            start_responder();
+            for (const auto& [name, key] : model_) orphans_.emplace(key.bytes(), address_of(name));
+            model_.clear();
+            break;
         }
         break;
     }
@@ -270,6 +283,9 @@ class World {
       FUZZ_CHECK(response.body.find("\npubkey=" + server_key + "\n") != std::string::npos, response.body);
     }
     model_[name] = *key;
+    // An orphan at the address was taken over; one with the key was the
+    // device's own peer (its address is now the device's).
+    std::erase_if(orphans_, [&](const auto& o) { return o.first == key->bytes() || o.second.str() == ip; });
   }
 
   void evict(const std::vector<std::string>& names) {
@@ -302,6 +318,7 @@ class World {
     backend_.exists = true;
     put_statics();
     model_.clear();
+    orphans_.clear();
   }
 
   void peers_json() {
@@ -349,14 +366,21 @@ class World {
         continue;
       }
       ++pool;
+      if (auto orphan = orphans_.find(peer.public_key.bytes()); orphan != orphans_.end()) {
+        FUZZ_CHECK(!name_by_key.count(orphan->first), "key " + peer.public_key.base64() + " is named and an orphan");
+        FUZZ_CHECK(peer.allowed_ips == std::vector<AllowedIp>{AllowedIp::host(orphan->second)},
+                   "orphan " + peer.public_key.base64() + " does not have exactly its /128");
+        continue;
+      }
       auto named = name_by_key.find(peer.public_key.bytes());
       FUZZ_CHECK(named != name_by_key.end(), "peer " + peer.public_key.base64() + " is not in the model");
       FUZZ_CHECK(peer.allowed_ips == std::vector<AllowedIp>{AllowedIp::host(address_of(named->second))},
                  named->second + " does not have exactly its /128");
     }
     FUZZ_CHECK(statics == static_peers().size(), "a static peer is gone");
-    FUZZ_CHECK(pool == model_.size(), std::to_string(pool) + " pool peers, the model has " +
-                                          std::to_string(model_.size()));
+    FUZZ_CHECK(pool == model_.size() + orphans_.size(),
+               std::to_string(pool) + " pool peers, the model has " + std::to_string(model_.size()) + " and " +
+                   std::to_string(orphans_.size()) + " orphans");
   }
 
   FakeBackend backend_;
@@ -367,6 +391,7 @@ class World {
   std::unique_ptr<Registry> registry_;
   std::unique_ptr<Api> api_;
   std::map<std::string, WgKey> model_;
+  std::map<WgKey::Bytes, Address> orphans_;  // pool peers whose name was lost
 };
 
 }  // namespace
