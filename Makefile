@@ -14,7 +14,7 @@ TEST_DEPS  = openssl iproute2 iputils-ping kmod python3 curl cpio wireguard-tool
              qemu-system-x86 linux-image-amd64 busybox-static \
              nginx lighttpd lighttpd-mod-openssl caddy spawn-fcgi libfcgi-bin \
              prometheus python3-yaml $(FUZZ_DEPS)
-FUZZ_DEPS  = clang-14 libclang-rt-14-dev
+FUZZ_DEPS  = clang-14 libclang-rt-14-dev llvm-14
 
 .PHONY: all build sanitize-build test fuzz demo bench deps build-deps test-deps install clean
 
