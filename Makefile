@@ -3,6 +3,9 @@
 
 BUILD          ?= build
 SANITIZE_BUILD ?= build-sanitize
+FUZZ_BUILD     ?= build-fuzz
+FUZZ_SECONDS   ?= 300
+FUZZ_SCRATCH   ?= $(FUZZ_BUILD)/corpus
 PREFIX         ?= /usr/local
 
 BUILD_DEPS = g++ meson ninja-build pkg-config libfcgi-dev libargh-dev rapidjson-dev \
@@ -14,9 +17,10 @@ DEMO_DEPS  = openssl iproute2 iputils-ping procps python3 curl wireguard-tools w
 DEB_DEPS   = build-essential dpkg-dev debhelper fakeroot openssl
 TEST_DEPS  = $(DEMO_DEPS) $(DEB_DEPS) kmod cpio systemd qemu-system-x86 linux-image-amd64 busybox-static \
              lighttpd lighttpd-mod-openssl caddy apache2 libfcgi-bin lintian man-db \
-             prometheus python3-yaml
+             prometheus python3-yaml $(FUZZ_DEPS)
+FUZZ_DEPS  = clang-14 libclang-rt-14-dev llvm-14
 
-.PHONY: all build sanitize-build test demo deb bench deps build-deps test-deps demo-deps install clean
+.PHONY: all build sanitize-build test fuzz demo deb bench deps build-deps test-deps demo-deps install clean
 
 all: build
 
@@ -30,7 +34,13 @@ sanitize-build: build-deps
 	meson compile -C $(SANITIZE_BUILD)
 
 test: test-deps build sanitize-build
-	tests/run --build $(BUILD) --sanitize-build $(SANITIZE_BUILD)
+	AUTOWG_FUZZ_BUILD=$(FUZZ_BUILD) tests/run --build $(BUILD) --sanitize-build $(SANITIZE_BUILD)
+
+# Each libFuzzer harness for FUZZ_SECONDS on its corpus (tests/fuzz/README.md);
+# new inputs go to FUZZ_SCRATCH, crashes to FUZZ_BUILD/crashes.
+fuzz:
+	@tools/install-deps $(BUILD_DEPS) $(FUZZ_DEPS)
+	tests/fuzz/run --build $(FUZZ_BUILD) --seconds $(FUZZ_SECONDS) --scratch $(FUZZ_SCRATCH)
 
 # Three devices in network namespaces register through nginx with their
 # certificates and ping the concentrator over real (userspace) WireGuard.
@@ -59,4 +69,4 @@ install: build
 	meson install -C $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(SANITIZE_BUILD)
+	rm -rf $(BUILD) $(SANITIZE_BUILD) $(FUZZ_BUILD)
