@@ -149,7 +149,7 @@ class World {
         converter_(make_converter(ConverterKind::DirectBcd, kPool).value()) {
     settings_.route = *Prefix::parse("fde3:25fb:7f6c::/48");
     settings_.endpoint_host = "vpn.example.com";
-    settings_.monitoring_secret = kSecret;
+    settings_.monitoring.peers_secret = kSecret;
     put_statics();
     journal().clear();
     start_responder();
