@@ -132,6 +132,13 @@ void Registry::adopt(Snapshot&& snap) {
     ++dropped;
   }
   rebuild_cert_indexes();
+  if (observer_) {
+    std::vector<Address> held;
+    held.reserve(name_by_address_.size() + snap.orphans.size());
+    for (const Named* n : name_by_address_) held.push_back(n->second.address);
+    for (const auto& orphan : snap.orphans) held.push_back(orphan.second);
+    observer_->synced(held);
+  }
   orphan_by_key_.clear();
   orphan_by_address_.clear();
   for (auto& [key, address] : snap.orphans) {
@@ -202,6 +209,7 @@ Result<Registration, Refusal> Registry::register_peer(const Name& name, const Ad
   if (!pool_.contains(address)) return Failure<Refusal>{{Refusal::Kind::Internal, "address " + address.str() + " is outside the pool"}};
   if (auto refused = conflict(name, address, key)) return Failure<Refusal>{*refused};
 
+  bool was_held = name_by_address_.count(address) || orphan_by_address_.count(address);
   Change change;
   change.set = Change::Set{key, {AllowedIp::host(address)}};
   std::optional<WgKey> replaced;
@@ -237,6 +245,7 @@ Result<Registration, Refusal> Registry::register_peer(const Name& name, const Ad
   Entry entry{key, address, clock_.unix_seconds(), 0, nullptr};
   if (!cert.empty()) entry.cert = std::make_shared<const CertRecord>(std::move(cert));
   remember(name.value, entry);
+  if (observer_ && !was_held) observer_->added(address);
   append_journal(name.value, entry);
   return Registration{address, *device_.public_key, device_.listen_port, replaced, unchanged};
 }
@@ -395,7 +404,10 @@ Result<std::vector<Eviction>, Refusal> Registry::evict(const std::vector<std::st
   } catch (const WgError& e) {
     return Failure<Refusal>{refusal_from(e)};
   }
-  for (const auto& e : evicted) forget(e.name);
+  for (const auto& e : evicted) {
+    forget(e.name);
+    if (observer_) observer_->removed(e.address);
+  }
   rewrite_journal();
   return evicted;
 }

@@ -86,6 +86,17 @@ struct PeerCounts {
   size_t statics = 0;
 };
 
+// Follows which pool addresses are held, as the interface changes (the route
+// table follows it). Called after each change the registry made; synced()
+// after each full read, with every address a pool peer holds.
+class PoolObserver {
+ public:
+  virtual ~PoolObserver() = default;
+  virtual void added(const Address& address) = 0;
+  virtual void removed(const Address& address) = 0;
+  virtual void synced(const std::vector<Address>& held) = 0;
+};
+
 class Registry {
  public:
   // `journal` may be null (no persistence).
@@ -93,6 +104,9 @@ class Registry {
 
   // Re-reads the interface and rebuilds the view.
   std::optional<Refusal> reconcile();
+
+  // At most one; null: nobody.
+  void observe(PoolObserver* observer) { observer_ = observer; }
 
   Result<Registration, Refusal> register_peer(const Name& name, const Address& address, const WgKey& key,
                                               CertRecord cert = {});
@@ -220,6 +234,7 @@ class Registry {
   std::unordered_multimap<std::string_view, const Named*> by_serial_;
   std::set<std::pair<int64_t, const Named*>> by_expiry_;
   Stats stats_;
+  PoolObserver* observer_ = nullptr;
   Index<KeyOf> name_by_key_;
   Index<AddressOf> name_by_address_;
   // Pool peers with no known name (e.g. the journal was lost): a device that

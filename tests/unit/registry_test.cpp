@@ -309,3 +309,23 @@ TEST_CASE("the journal's later lines win, for a name and for a key") {
   f.registry.reset();
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("an observer follows the pool's addresses as they come and go") {
+  struct Recorder : PoolObserver {
+    std::vector<std::string> events;
+    void added(const Address& a) override { events.push_back("+" + a.str()); }
+    void removed(const Address& a) override { events.push_back("-" + a.str()); }
+    void synced(const std::vector<Address>& held) override {
+      events.push_back("sync " + std::to_string(held.size()));
+    }
+  } recorder;
+  Fixture f;
+  f.backend.device.peers.push_back(Peer{key_of(70), {ip_of("fde3:25fb:7f6c:1::70/128")}});  // unnamed
+  f.registry->observe(&recorder);
+  REQUIRE_FALSE(f.registry->reconcile());
+  REQUIRE(f.reg("1", "fde3:25fb:7f6c:1::1", 1));
+  REQUIRE(f.reg("1", "fde3:25fb:7f6c:1::1", 2));   // a new key: the address stays held
+  REQUIRE(f.reg("70", "fde3:25fb:7f6c:1::70", 3));  // takes over the unnamed peer's address
+  REQUIRE(f.registry->evict({"1"}));
+  CHECK(recorder.events == std::vector<std::string>{"sync 1", "+fde3:25fb:7f6c:1::1", "-fde3:25fb:7f6c:1::1"});
+}
