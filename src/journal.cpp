@@ -230,11 +230,14 @@ std::vector<JournalEntry> Journal::load(size_t* skipped) const {
   return entries;
 }
 
-void Journal::append(const JournalEntry& entry) {
-  std::string line = format_journal_line(entry);
+void Journal::append(const JournalEntry& entry) { append(std::vector<JournalEntry>{entry}); }
+
+void Journal::append(const std::vector<JournalEntry>& entries) {
+  std::string lines;
+  for (const auto& e : entries) lines += format_journal_line(e);
   auto fd = open_state_file(path_, O_WRONLY | O_CREAT | O_APPEND, "journal");
   if (!fd) throw std::runtime_error(fd.error());
-  if (::write(fd->get(), line.data(), line.size()) != ssize_t(line.size()))
+  if (::write(fd->get(), lines.data(), lines.size()) != ssize_t(lines.size()))
     throw std::runtime_error(system_error("cannot write journal", path_));
 }
 

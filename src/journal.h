@@ -55,6 +55,8 @@ class Journal {
   std::vector<JournalEntry> load(size_t* skipped = nullptr) const;
   // One line, one write(2): a crash leaves whole lines behind.
   void append(const JournalEntry& entry);
+  // Several lines (a group commit), in one write(2).
+  void append(const std::vector<JournalEntry>& entries);
   // Replaces the journal (write a new file, rename) with the entries that
   // `produce` hands to the writer it is given, in that order.
   using EntryWriter = std::function<void(const JournalEntry&)>;

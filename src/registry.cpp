@@ -6,12 +6,6 @@
 #include "log.h"
 
 namespace autowg {
-namespace {
-
-std::string fingerprint(const WgKey& key) { return key.fingerprint(); }
-
-}  // namespace
-
 Clock Clock::system() {
   return Clock{
       [] { return int64_t(std::chrono::duration_cast<std::chrono::seconds>(
@@ -205,49 +199,9 @@ std::optional<Refusal> Registry::conflict(const Name& name, const Address& addre
 
 Result<Registration, Refusal> Registry::register_peer(const Name& name, const Address& address, const WgKey& key,
                                                      CertRecord cert) {
-  if (auto refused = refresh_if_stale()) return Failure<Refusal>{*refused};
-  if (!pool_.contains(address)) return Failure<Refusal>{{Refusal::Kind::Internal, "address " + address.str() + " is outside the pool"}};
-  if (auto refused = conflict(name, address, key)) return Failure<Refusal>{*refused};
-
-  bool was_held = name_by_address_.count(address) || orphan_by_address_.count(address);
-  Change change;
-  change.set = Change::Set{key, {AllowedIp::host(address)}};
-  std::optional<WgKey> replaced;
-  bool unchanged = false;
-  if (auto it = by_name_.find(name.value); it != by_name_.end()) {
-    if (it->second.key == key) {
-      unchanged = true;
-    } else {
-      replaced = it->second.key;
-      change.remove.push_back(it->second.key);
-    }
-  }
-  std::optional<WgKey> adopted;
-  if (auto it = orphan_by_address_.find(address); it != orphan_by_address_.end() && !(it->second == key)) {
-    adopted = it->second;
-    change.remove.push_back(it->second);
-  }
-
-  try {
-    backend_.apply(change);
-  } catch (const WgError& e) {
-    return Failure<Refusal>{refusal_from(e)};
-  }
-
-  if (adopted) {
-    log_event(LogLevel::Warning, "adopt",
-              {{"name", name.value}, {"ip", address.str()}, {"old_key", fingerprint(*adopted)},
-               {"reason", "a pool peer with no known name held the address"}});
-    remove_orphan(*adopted);
-  }
-  remove_orphan(key);
-  forget(name.value);
-  Entry entry{key, address, clock_.unix_seconds(), 0, nullptr};
-  if (!cert.empty()) entry.cert = std::make_shared<const CertRecord>(std::move(cert));
-  remember(name.value, entry);
-  if (observer_ && !was_held) observer_->added(address);
-  append_journal(name.value, entry);
-  return Registration{address, *device_.public_key, device_.listen_port, replaced, unchanged};
+  std::vector<Intent> one;
+  one.push_back(Intent{name, address, key, std::move(cert)});
+  return std::move(register_batch(std::move(one))[0]);
 }
 
 void Registry::unindex(const Named* named) {
@@ -357,15 +311,15 @@ JournalEntry Registry::journal_entry(const std::string& name, const Entry& entry
   return j;
 }
 
-void Registry::append_journal(const std::string& name, const Entry& entry) {
-  if (!journal_) return;
+void Registry::append_journal(const std::vector<JournalEntry>& lines) {
+  if (!journal_ || lines.empty()) return;
   try {
-    journal_->append(journal_entry(name, entry));
-    ++journal_lines_;
+    journal_->append(lines);
+    journal_lines_ += lines.size();
   } catch (const std::exception& e) {
-    // The kernel already has the peer; only the name's memory across a
-    // restart is at risk, so the registration stands.
-    log_event(LogLevel::Error, "journal", {{"name", name}, {"reason", e.what()}});
+    // The kernel already has the peers; only the names' memory across a
+    // restart is at risk, so the registrations stand.
+    log_event(LogLevel::Error, "journal", {{"lines", std::to_string(lines.size())}, {"reason", e.what()}});
   }
 }
 

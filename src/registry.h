@@ -111,6 +111,23 @@ class Registry {
   Result<Registration, Refusal> register_peer(const Name& name, const Address& address, const WgKey& key,
                                               CertRecord cert = {});
 
+  // Registrations that are ready at the same moment (a herd after a power
+  // cut), committed together: as few changes on the interface and journal
+  // writes as their meaning allows, at most kMaxBatch each. Each is answered
+  // as if they had come one after another in this order: a refusal refuses
+  // only its own; one that depends on an earlier one (the same name, key or
+  // address, or a key an earlier one frees) goes into the next change. If
+  // the kernel refuses a change, the interface is read again and each
+  // registration of it retried alone, so that each answer is true.
+  struct Intent {
+    Name name;
+    Address address;
+    WgKey key;
+    CertRecord cert;
+  };
+  static constexpr size_t kMaxBatch = 64;
+  std::vector<Result<Registration, Refusal>> register_batch(std::vector<Intent> intents);
+
   // Removes these devices' peers in one change; a name that is not
   // registered is left out of the answer. Static peers are never touched.
   Result<std::vector<Eviction>, Refusal> evict(const std::vector<std::string>& names);
@@ -205,6 +222,16 @@ class Registry {
   std::optional<Refusal> conflict(const Name& name, const Address& address, const WgKey& key) const;
   void forget(const std::string& name);
   static JournalEntry journal_entry(const std::string& name, const Entry& entry);
+  // One registration's part of a change (registry_batch.cpp).
+  struct Planned {
+    std::optional<WgKey> replaced;  // the name's previous key, removed
+    std::optional<WgKey> adopted;   // a nameless pool peer's key at the address, removed
+    bool unchanged = false;
+    bool was_held = false;
+  };
+  Result<Planned, Refusal> plan(const Intent& intent) const;
+  Registration commit(Intent& intent, const Planned& planned, std::vector<JournalEntry>& journal_lines);
+  void append_journal(const std::vector<JournalEntry>& lines);
   void index_cert(const Named* named);
   void unindex_cert(const Named* named);
   void rebuild_cert_indexes();
@@ -213,7 +240,6 @@ class Registry {
   // Drops `named` from both indexes where they point at it.
   void unindex(const Named* named);
   void remove_orphan(const WgKey& key);
-  void append_journal(const std::string& name, const Entry& entry);
   void rewrite_journal();
   Refusal refusal_from(const WgError& error);
 

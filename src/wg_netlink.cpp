@@ -192,7 +192,7 @@ class NetlinkBackend final : public Backend {
   void apply(const Change& change) override {
     connect();
     SetBuilder builder(*this);
-    if (change.set) builder.set_peer(change.set->key, change.set->allowed_ips);
+    for (const auto& set : change.sets) builder.set_peer(set.key, set.allowed_ips);
     for (const auto& key : change.remove) builder.remove_peer(key);
     builder.finish();
   }

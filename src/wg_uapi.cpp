@@ -223,9 +223,9 @@ class UapiBackend final : public Backend {
   // it reads, in order: the new key first, then the removals.
   void apply(const Change& change) override {
     std::string request = "set=1\n";
-    if (change.set) {
-      request += "public_key=" + change.set->key.hex() + "\nreplace_allowed_ips=true\n";
-      for (const auto& ip : change.set->allowed_ips) request += "allowed_ip=" + ip.str() + "\n";
+    for (const auto& set : change.sets) {
+      request += "public_key=" + set.key.hex() + "\nreplace_allowed_ips=true\n";
+      for (const auto& ip : set.allowed_ips) request += "allowed_ip=" + ip.str() + "\n";
     }
     for (const auto& key : change.remove) request += "public_key=" + key.hex() + "\nremove=true\n";
     request += "\n";

@@ -48,16 +48,18 @@ struct Device {
   std::vector<Peer> peers;
 };
 
-// One change to an interface. `set` is applied first (the key with exactly
-// these allowed-ips, replacing its old ones), then the removals, so a refused
-// set leaves every old peer in place.
+// One change to an interface. The sets are applied first, in order (each key
+// with exactly these allowed-ips, replacing its old ones), then the
+// removals, so a refused set leaves every old peer in place. No key is both
+// set and removed in one change.
 struct Change {
   struct Set {
     WgKey key;
     std::vector<AllowedIp> allowed_ips;
   };
-  std::optional<Set> set;
+  std::vector<Set> sets;
   std::vector<WgKey> remove;
+  bool empty() const { return sets.empty() && remove.empty(); }
 };
 
 // Whether a peer belongs to the pool: it has allowed-ips and every one of

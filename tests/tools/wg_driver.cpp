@@ -86,7 +86,7 @@ int dump(const std::string& iface) {
 
 int set(const std::string& iface, const std::string& key, const std::string& file) {
   Change change;
-  change.set = Change::Set{*WgKey::parse(key), {}};
+  change.sets.push_back(Change::Set{*WgKey::parse(key), {}});
   std::ifstream in(file);
   std::string text;
   while (in >> text) {
@@ -98,7 +98,7 @@ int set(const std::string& iface, const std::string& key, const std::string& fil
     }
     AllowedIp ip = AllowedIp::host(prefix->network());
     ip.cidr = uint8_t(prefix->length());
-    change.set->allowed_ips.push_back(ip);
+    change.sets.back().allowed_ips.push_back(ip);
   }
   NetlinkCounters before = netlink_counters();
   make_netlink_backend(iface)->apply(change);

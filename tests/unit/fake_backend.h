@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <utility>
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
@@ -45,6 +46,9 @@ class FakeBackend : public Backend {
   int reads = 0;
   int applies = 0;
   bool fail_next_apply = false;
+  // The next change stops with an error after this many of its sets, as the
+  // kernel stops part-way through a message (-1: off).
+  int fail_after_sets = -1;
   std::vector<Change> changes;
 
   const std::string& interface() const override { return name_; }
@@ -66,8 +70,13 @@ class FakeBackend : public Backend {
       fail_next_apply = false;
       throw WgError(WgError::Kind::Other, "changing wg0: Cannot allocate memory");
     }
+    if (fail_after_sets >= 0) {
+      int n = std::exchange(fail_after_sets, -1);
+      for (int i = 0; i < n && i < int(change.sets.size()); ++i) set(change.sets[size_t(i)].key, change.sets[size_t(i)].allowed_ips);
+      throw WgError(WgError::Kind::Other, "changing wg0: Cannot allocate memory");
+    }
     changes.push_back(change);
-    if (change.set) set(change.set->key, change.set->allowed_ips);
+    for (const auto& s : change.sets) set(s.key, s.allowed_ips);
     for (const auto& key : change.remove) remove(key);
   }
 

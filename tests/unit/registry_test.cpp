@@ -74,8 +74,8 @@ TEST_CASE("re-registration with a new key replaces the peer in one change") {
   CHECK(r->replaced == key_of(1));
   REQUIRE(f.backend.changes.size() == 1);
   const Change& c = f.backend.changes[0];
-  REQUIRE(c.set);
-  CHECK(c.set->key == key_of(2));
+  REQUIRE(c.sets.size() == 1);
+  CHECK(c.sets[0].key == key_of(2));
   REQUIRE(c.remove.size() == 1);
   CHECK(c.remove[0] == key_of(1));
   CHECK_FALSE(f.backend.find(key_of(1)));

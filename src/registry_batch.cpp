@@ -1,0 +1,116 @@
+// Registration, one or many at once (group commit): Registry::register_batch
+// and the two halves of each registration, planning it against the view and
+// committing it once the interface has it.
+#include <unordered_set>
+
+#include "log.h"
+#include "registry.h"
+
+namespace autowg {
+
+Result<Registry::Planned, Refusal> Registry::plan(const Intent& in) const {
+  if (!pool_.contains(in.address))
+    return Failure<Refusal>{{Refusal::Kind::Internal, "address " + in.address.str() + " is outside the pool"}};
+  if (auto refused = conflict(in.name, in.address, in.key)) return Failure<Refusal>{*refused};
+  Planned p;
+  p.was_held = name_by_address_.count(in.address) || orphan_by_address_.count(in.address);
+  if (auto it = by_name_.find(in.name.value); it != by_name_.end()) {
+    if (it->second.key == in.key)
+      p.unchanged = true;
+    else
+      p.replaced = it->second.key;
+  }
+  if (auto it = orphan_by_address_.find(in.address); it != orphan_by_address_.end() && !(it->second == in.key))
+    p.adopted = it->second;
+  return p;
+}
+
+Registration Registry::commit(Intent& in, const Planned& p, std::vector<JournalEntry>& journal_lines) {
+  if (p.adopted) {
+    log_event(LogLevel::Warning, "adopt",
+              {{"name", in.name.value}, {"ip", in.address.str()}, {"old_key", p.adopted->fingerprint()},
+               {"reason", "a pool peer with no known name held the address"}});
+    remove_orphan(*p.adopted);
+  }
+  remove_orphan(in.key);
+  forget(in.name.value);
+  Entry entry{in.key, in.address, clock_.unix_seconds(), 0, nullptr};
+  if (!in.cert.empty()) entry.cert = std::make_shared<const CertRecord>(std::move(in.cert));
+  remember(in.name.value, entry);
+  if (observer_ && !p.was_held) observer_->added(in.address);
+  journal_lines.push_back(journal_entry(in.name.value, entry));
+  return Registration{in.address, *device_.public_key, device_.listen_port, p.replaced, p.unchanged};
+}
+
+std::vector<Result<Registration, Refusal>> Registry::register_batch(std::vector<Intent> intents) {
+  std::vector<Result<Registration, Refusal>> results(intents.size(), Failure<Refusal>{{Refusal::Kind::Internal, ""}});
+  if (auto refused = refresh_if_stale()) {
+    for (auto& r : results) r = Failure<Refusal>{*refused};
+    return results;
+  }
+  size_t next = 0;
+  while (next < intents.size()) {
+    // One change: registrations in order, until one depends on an earlier
+    // one of this change (then it waits for the next change, when the view
+    // has the earlier one). The view below does not have this change's
+    // effects yet, so every key, name and address it touches is noted.
+    Change change;
+    std::vector<std::pair<size_t, Planned>> batch;
+    std::unordered_set<WgKey, WgKeyHash> keys;
+    std::unordered_set<std::string_view> names;
+    std::unordered_set<Address, AddressHash> addresses;
+    for (; next < intents.size() && batch.size() < kMaxBatch; ++next) {
+      const Intent& in = intents[next];
+      if (keys.count(in.key) || names.count(in.name.value) || addresses.count(in.address)) break;
+      auto planned = plan(in);
+      if (!planned) {
+        results[next] = Failure<Refusal>{planned.error()};
+        continue;
+      }
+      if ((planned->replaced && keys.count(*planned->replaced)) || (planned->adopted && keys.count(*planned->adopted)))
+        break;
+      keys.insert(in.key);
+      names.insert(in.name.value);
+      addresses.insert(in.address);
+      change.sets.push_back(Change::Set{in.key, {AllowedIp::host(in.address)}});
+      for (const auto& gone : {planned->replaced, planned->adopted})
+        if (gone) {
+          keys.insert(*gone);
+          change.remove.push_back(*gone);
+        }
+      batch.emplace_back(next, *planned);
+    }
+    if (batch.empty()) continue;
+    try {
+      backend_.apply(change);
+    } catch (const WgError& e) {
+      Refusal refusal = refusal_from(e);
+      if (batch.size() == 1 || refusal.kind == Refusal::Kind::Unavailable) {
+        for (auto& [index, p] : batch) results[index] = Failure<Refusal>{refusal};
+        continue;
+      }
+      // Part of the change may have been applied. Read the interface again,
+      // then try each registration of it alone: each answer is then true,
+      // and a half-applied one is finished (or undone) by its own change.
+      log_event(LogLevel::Warning, "register",
+                {{"batch", std::to_string(batch.size())}, {"reason", refusal.reason},
+                 {"action", "re-reading the interface and retrying one by one"}});
+      if (auto refused = reconcile()) {
+        for (auto& [index, p] : batch) results[index] = Failure<Refusal>{*refused};
+        continue;
+      }
+      for (auto& [index, p] : batch) {
+        std::vector<Intent> one{intents[index]};
+        results[index] = std::move(register_batch(std::move(one))[0]);
+      }
+      continue;
+    }
+    std::vector<JournalEntry> lines;
+    lines.reserve(batch.size());
+    for (auto& [index, p] : batch) results[index] = commit(intents[index], p, lines);
+    append_journal(lines);
+  }
+  return results;
+}
+
+}  // namespace autowg
