@@ -177,20 +177,46 @@ bool Api::answer_early(HttpRequest& request, HttpResponse& response) {
 }
 
 void Api::handle(HttpRequest& request, HttpResponse& response) {
-  auto r = route(request, response);
-  if (!r) return;
-  StatusTap tap(response);
-  switch (*r) {
-    case Route::Register: {
-      Attempt attempt{request, tap, metrics_};
-      register_device(attempt);
-      break;
+  std::vector<Exchange> one{{request, response}};
+  handle_all(one);
+}
+
+void Api::handle_all(std::vector<Exchange>& exchanges) {
+  auto start = std::chrono::steady_clock::now();
+  struct Registering {
+    std::unique_ptr<StatusTap> tap;
+    std::unique_ptr<Attempt> attempt;
+  };
+  std::vector<Registering> registering;
+  std::vector<Registry::Intent> intents;
+  for (auto& [request, response] : exchanges) {
+    auto r = route(request, response);
+    if (!r) continue;
+    auto tap = std::make_unique<StatusTap>(response);
+    if (*r == Route::Register) {
+      auto attempt = std::make_unique<Attempt>(Attempt{request, *tap, metrics_});
+      if (prepare_registration(*attempt)) {
+        intents.push_back(Registry::Intent{attempt->identity->name, *attempt->address, *attempt->key,
+                                           attempt->identity->cert});
+        registering.push_back({std::move(tap), std::move(attempt)});
+        continue;
+      }
+    } else if (*r == Route::Peers) {
+      monitoring_.peers(request, *tap);
+    } else if (*r == Route::Metrics) {
+      monitoring_.metrics(request, *tap);
     }
-    case Route::Peers: monitoring_.peers(request, tap); break;
-    case Route::Metrics: monitoring_.metrics(request, tap); break;
-    case Route::Other: break;
+    if (metrics_) metrics_->request(*r, tap->status());
   }
-  if (metrics_) metrics_->request(*r, tap.status());
+  if (intents.empty()) return;
+  // The registrations that passed their checks go to the interface together.
+  auto results = registry_.register_batch(std::move(intents));
+  double took = since(start);
+  for (size_t i = 0; i < registering.size(); ++i) {
+    if (metrics_) metrics_->registration_took(took);
+    finish_registration(*registering[i].attempt, results[i]);
+    if (metrics_) metrics_->request(Route::Register, registering[i].tap->status());
+  }
 }
 
 bool Api::identify_device(Attempt& a) {
@@ -222,23 +248,30 @@ bool Api::refuse_declared_length(Attempt& a) {
   return true;
 }
 
-void Api::register_device(Attempt& a) {
-  if (!identify_device(a) || refuse_declared_length(a)) return;
+bool Api::prepare_registration(Attempt& a) {
+  if (!identify_device(a) || refuse_declared_length(a)) return false;
   auto body = a.request.read_body(kMaxBodySize);
   if (!body) {
     auto [status, text] = body_error(body.error());
-    return a.refuse(status, status == 413 ? RefusalReason::TooLarge : RefusalReason::BadBody, text);
+    a.refuse(status, status == 413 ? RefusalReason::TooLarge : RefusalReason::BadBody, text);
+    return false;
   }
   auto key = WgKey::parse(*body);
-  if (!key) return a.refuse(400, RefusalReason::BadKey, "bad key: " + key.error());
+  if (!key) {
+    a.refuse(400, RefusalReason::BadKey, "bad key: " + key.error());
+    return false;
+  }
   a.key = *key;
   auto address = converter_.address_for(a.identity->name);
-  if (!address) return a.refuse(403, RefusalReason::AddressRefused, address.error());
+  if (!address) {
+    a.refuse(403, RefusalReason::AddressRefused, address.error());
+    return false;
+  }
   a.address = *address;
+  return true;
+}
 
-  auto start = std::chrono::steady_clock::now();
-  auto registration = registry_.register_peer(a.identity->name, *address, *key, a.identity->cert);
-  if (metrics_) metrics_->registration_took(since(start));
+void Api::finish_registration(Attempt& a, const Result<Registration, Refusal>& registration) {
   if (!registration) {
     const Refusal& r = registration.error();
     a.refuse(http_status(r.kind), reason_for(r), r.reason);

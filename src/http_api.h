@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cn_pattern.h"
 #include "http.h"
@@ -43,6 +44,14 @@ class Api {
   // The whole request. The body is read only after the route and the
   // identity have passed.
   void handle(HttpRequest& request, HttpResponse& response);
+  // Requests that are complete at the same moment: the registrations among
+  // them go to the interface together (Registry::register_batch), each
+  // answered as if alone.
+  struct Exchange {
+    HttpRequest& request;
+    HttpResponse& response;
+  };
+  void handle_all(std::vector<Exchange>& exchanges);
   // What can be answered before the body has arrived: an unknown route, a
   // wrong method, a refused identity, a declared body over the limit. False
   // when the request needs its body (then handle() it once that is there).
@@ -54,7 +63,8 @@ class Api {
   std::optional<Route> route(const HttpRequest& request, HttpResponse& response);
   bool identify_device(Attempt& attempt);
   bool refuse_declared_length(Attempt& attempt);
-  void register_device(Attempt& attempt);
+  bool prepare_registration(Attempt& attempt);
+  void finish_registration(Attempt& attempt, const Result<Registration, Refusal>& registration);
   void answer_registration(Attempt& attempt, const Registration& registration);
 
   ApiSettings settings_;

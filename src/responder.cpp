@@ -344,24 +344,37 @@ void Responder::advance(Connection& c) {
   ready_.push_back(c.fd.get());
 }
 
+// The requests that became complete in this round, answered together: their
+// registrations are one group commit (Registry::register_batch), however
+// many web-server connections they came on.
 void Responder::dispatch_ready() {
   std::vector<int> ready;
   ready.swap(ready_);
+  std::vector<Connection*> batch;
+  std::vector<std::unique_ptr<BufferedResponse>> responses;
+  std::vector<Api::Exchange> exchanges;
   for (int fd : ready) {
     auto it = connections_.find(fd);
     if (it == connections_.end() || !it->second->queued) continue;
-    respond(*it->second);
+    Connection& c = *it->second;
+    c.queued = false;
+    batch.push_back(&c);
+    responses.push_back(std::make_unique<BufferedResponse>(c.out, c.guard.request_id()));
+    exchanges.push_back(Api::Exchange{*c.request, *responses.back()});
   }
-}
-
-void Responder::respond(Connection& c) {
-  c.queued = false;
-  BufferedResponse response(c.out, c.guard.request_id());
-  api_.handle(*c.request, response);
-  response.finish();
-  c.answered = true;
-  arm(c, settings_.request_timeout);
-  flush(c);
+  if (batch.empty()) return;
+  api_.handle_all(exchanges);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    Connection& c = *batch[i];
+    responses[i]->finish();
+    c.answered = true;
+    arm(c, settings_.request_timeout);
+  }
+  // Flushing may close a connection (and free it): only by descriptor now.
+  for (Connection* c : batch) {
+    int fd = c->fd.get();
+    if (auto it = connections_.find(fd); it != connections_.end() && it->second.get() == c) flush(*c);
+  }
 }
 
 void Responder::flush(Connection& c) {

@@ -45,7 +45,6 @@ class Responder {
   void read_from(Connection& c);
   void advance(Connection& c);
   void dispatch_ready();
-  void respond(Connection& c);
   void flush(Connection& c);
   void finish_if_done(Connection& c);
   void close(Connection& c, const char* why);
