@@ -3,10 +3,13 @@
 a fresh key, CONCURRENCY at a time; prints one line per device:
 "NAME STATUS KEY" (for checking what the interface and the journal hold).
 
-  burst.py SOCKET FIRST COUNT CONCURRENCY
+  burst.py SOCKET FIRST COUNT CONCURRENCY [TWICE]
+With TWICE, the first TWICE names are registered twice (two keys racing for
+one name); each attempt is one line.
 """
 import base64
 import os
+import random
 import sys
 import threading
 
@@ -31,8 +34,10 @@ def register(path, name):
 
 def main():
     path, first, count, concurrency = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-    names = list(range(first, first + count))
-    results = {}
+    twice = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+    names = list(range(first, first + count)) + list(range(first, first + twice))
+    random.shuffle(names)
+    results = []
     lock = threading.Lock()
 
     def worker():
@@ -41,15 +46,17 @@ def main():
                 if not names:
                     return
                 name = names.pop()
-            results[name] = register(path, name)
+            status, key = register(path, name)
+            with lock:
+                results.append((name, status, key))
 
     threads = [threading.Thread(target=worker) for _ in range(concurrency)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    for name in sorted(results):
-        print(name, *results[name])
+    for name, status, key in sorted(results):
+        print(name, status, key)
     return 0
 
 
