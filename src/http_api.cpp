@@ -73,6 +73,8 @@ double since(std::chrono::steady_clock::time_point start) {
 // one audit line and the metrics at the end. Nothing secret is kept: keys
 // appear as fingerprints.
 struct Api::Attempt {
+  Attempt(HttpRequest& request, HttpResponse& response, Metrics* metrics)
+      : request(request), response(response), metrics(metrics) {}
   HttpRequest& request;
   HttpResponse& response;
   Metrics* metrics;
@@ -170,7 +172,7 @@ bool Api::answer_early(HttpRequest& request, HttpResponse& response) {
   if (!r) return true;
   if (*r != Route::Register) return false;
   StatusTap tap(response);
-  Attempt attempt{request, tap, metrics_};
+  Attempt attempt(request, tap, metrics_);
   bool answered = !identify_device(attempt) || refuse_declared_length(attempt);
   if (answered && metrics_) metrics_->request(Route::Register, tap.status());
   return answered;
@@ -194,7 +196,7 @@ void Api::handle_all(std::vector<Exchange>& exchanges) {
     if (!r) continue;
     auto tap = std::make_unique<StatusTap>(response);
     if (*r == Route::Register) {
-      auto attempt = std::make_unique<Attempt>(Attempt{request, *tap, metrics_});
+      auto attempt = std::make_unique<Attempt>(request, *tap, metrics_);
       if (prepare_registration(*attempt)) {
         intents.push_back(Registry::Intent{attempt->identity->name, *attempt->address, *attempt->key,
                                            attempt->identity->cert});

@@ -311,15 +311,15 @@ JournalEntry Registry::journal_entry(const std::string& name, const Entry& entry
   return j;
 }
 
-void Registry::append_journal(const std::vector<JournalEntry>& lines) {
-  if (!journal_ || lines.empty()) return;
+std::optional<std::string> Registry::append_journal(const std::vector<JournalEntry>& lines) {
+  if (!journal_ || lines.empty()) return std::nullopt;
   try {
     journal_->append(lines);
     journal_lines_ += lines.size();
+    return std::nullopt;
   } catch (const std::exception& e) {
-    // The kernel already has the peers; only the names' memory across a
-    // restart is at risk, so the registrations stand.
     log_event(LogLevel::Error, "journal", {{"lines", std::to_string(lines.size())}, {"reason", e.what()}});
+    return e.what();
   }
 }
 

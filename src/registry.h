@@ -119,6 +119,10 @@ class Registry {
   // address, or a key an earlier one frees) goes into the next change. If
   // the kernel refuses a change, the interface is read again and each
   // registration of it retried alone, so that each answer is true.
+  //
+  // The journal is written ahead of the change: a registration whose line
+  // cannot be written (a full disk) is refused (503) and the interface left
+  // as it was, so that every answered registration survives a restart.
   struct Intent {
     Name name;
     Address address;
@@ -230,8 +234,9 @@ class Registry {
     bool was_held = false;
   };
   Result<Planned, Refusal> plan(const Intent& intent) const;
-  Registration commit(Intent& intent, const Planned& planned, std::vector<JournalEntry>& journal_lines);
-  void append_journal(const std::vector<JournalEntry>& lines);
+  Registration commit(Intent& intent, const Planned& planned, int64_t created);
+  // The error when the journal could not take the lines (nothing written).
+  std::optional<std::string> append_journal(const std::vector<JournalEntry>& lines);
   void index_cert(const Named* named);
   void unindex_cert(const Named* named);
   void rebuild_cert_indexes();

@@ -25,7 +25,7 @@ Result<Registry::Planned, Refusal> Registry::plan(const Intent& in) const {
   return p;
 }
 
-Registration Registry::commit(Intent& in, const Planned& p, std::vector<JournalEntry>& journal_lines) {
+Registration Registry::commit(Intent& in, const Planned& p, int64_t created) {
   if (p.adopted) {
     log_event(LogLevel::Warning, "adopt",
               {{"name", in.name.value}, {"ip", in.address.str()}, {"old_key", p.adopted->fingerprint()},
@@ -34,11 +34,10 @@ Registration Registry::commit(Intent& in, const Planned& p, std::vector<JournalE
   }
   remove_orphan(in.key);
   forget(in.name.value);
-  Entry entry{in.key, in.address, clock_.unix_seconds(), 0, nullptr};
+  Entry entry{in.key, in.address, created, 0, nullptr};
   if (!in.cert.empty()) entry.cert = std::make_shared<const CertRecord>(std::move(in.cert));
   remember(in.name.value, entry);
   if (observer_ && !p.was_held) observer_->added(in.address);
-  journal_lines.push_back(journal_entry(in.name.value, entry));
   return Registration{in.address, *device_.public_key, device_.listen_port, p.replaced, p.unchanged};
 }
 
@@ -81,10 +80,30 @@ std::vector<Result<Registration, Refusal>> Registry::register_batch(std::vector<
       batch.emplace_back(next, *planned);
     }
     if (batch.empty()) continue;
+    // Written ahead: a line for a change that then fails is superseded below,
+    // or dropped at the next read of the interface (its key is not there).
+    int64_t created = clock_.unix_seconds();
+    std::vector<JournalEntry> lines;
+    lines.reserve(batch.size());
+    for (auto& [index, p] : batch) {
+      const Intent& in = intents[index];
+      lines.push_back(JournalEntry{in.name, in.key, created, in.cert.serial, in.cert.issuer, in.cert.not_after});
+    }
+    if (auto error = append_journal(lines)) {
+      for (auto& [index, p] : batch)
+        results[index] = Failure<Refusal>{{Refusal::Kind::Unavailable, "cannot record the registration: " + *error}};
+      continue;
+    }
     try {
       backend_.apply(change);
     } catch (const WgError& e) {
       Refusal refusal = refusal_from(e);
+      // The journal's last word for these names is their state before.
+      std::vector<JournalEntry> restore;
+      for (auto& [index, p] : batch)
+        if (auto it = by_name_.find(intents[index].name.value); it != by_name_.end())
+          restore.push_back(journal_entry(it->first, it->second));
+      append_journal(restore);
       if (batch.size() == 1 || refusal.kind == Refusal::Kind::Unavailable) {
         for (auto& [index, p] : batch) results[index] = Failure<Refusal>{refusal};
         continue;
@@ -105,10 +124,7 @@ std::vector<Result<Registration, Refusal>> Registry::register_batch(std::vector<
       }
       continue;
     }
-    std::vector<JournalEntry> lines;
-    lines.reserve(batch.size());
-    for (auto& [index, p] : batch) results[index] = commit(intents[index], p, lines);
-    append_journal(lines);
+    for (auto& [index, p] : batch) results[index] = commit(intents[index], p, created);
   }
   return results;
 }

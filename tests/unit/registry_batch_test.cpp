@@ -128,3 +128,30 @@ TEST_CASE("with the interface gone, each registration of the batch is 503 and no
   }
   CHECK(f.journal_lines().empty());
 }
+
+TEST_CASE("a journal that cannot be written refuses the registration (503) and leaves the interface as it was") {
+  Fixture f;
+  REQUIRE(f.registry->register_peer(Name{"1"}, *Address::parse("fde3:25fb:7f6c:1::1"), key_of(1)));
+  auto before = f.pool();
+  std::filesystem::remove_all(f.dir);  // every later write fails
+  auto results = f.registry->register_batch({Fixture::intent("2", 2), Fixture::intent("1", 11)});
+  for (const auto& r : results) {
+    REQUIRE_FALSE(r);
+    CHECK(r.error().kind == Refusal::Kind::Unavailable);
+    CHECK(r.error().reason.find("cannot record the registration") != std::string::npos);
+  }
+  CHECK(f.pool() == before);
+}
+
+TEST_CASE("a line written ahead of a change the kernel refuses is superseded by the state before") {
+  Fixture f;
+  REQUIRE(f.registry->register_peer(Name{"1"}, *Address::parse("fde3:25fb:7f6c:1::1"), key_of(1)));
+  f.backend.fail_next_apply = true;
+  CHECK_FALSE(f.registry->register_peer(Name{"1"}, *Address::parse("fde3:25fb:7f6c:1::1"), key_of(11)));
+  auto lines = f.journal_lines();
+  REQUIRE_FALSE(lines.empty());
+  CHECK(lines.back() == "1:" + k(1));
+  Registry again(f.backend, kPool, &*f.journal, Clock::system(), 60.0);
+  REQUIRE_FALSE(again.reconcile());
+  CHECK(again.named_count() == 1);  // device 1 keeps its name after a restart
+}
