@@ -12,6 +12,7 @@ import os
 import random
 import sys
 import threading
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from fcgi_client import begin, connect, params_records, read_response, record, STDIN  # noqa: E402
@@ -21,8 +22,17 @@ def register(path, name):
     key = base64.b64encode(os.urandom(32)).decode()
     params = {"REQUEST_METHOD": "POST", "REQUEST_URI": "/v1/register", "CONTENT_LENGTH": str(len(key)),
               "HTTP_X_CLIENT_SUBJECT": "CN=%d" % name}
+    # While the responder is down (restarting), connecting fails at once:
+    # try again for a while, as a web server's client would.
+    for _ in range(200):
+        try:
+            sock = connect(path)
+            break
+        except (ConnectionRefusedError, FileNotFoundError):
+            time.sleep(0.05)
+    else:
+        return "error:unreachable", key
     try:
-        sock = connect(path)
         sock.sendall(begin() + params_records(params) + record(STDIN, key.encode()) + record(STDIN, b""))
         response = read_response(sock) or b""
         sock.close()
