@@ -141,9 +141,12 @@ class Connection {
 
 // The `errno=N` that ends every answer; 0 is success.
 void check_errno(std::string_view value, const std::string& path, const char* what) {
-  auto code = parse_number<long>(value);
-  if (!code) throw WgError(WgError::Kind::Other, std::string(what) + " " + path + ": malformed errno line");
-  int err = int(*code < 0 ? -*code : *code);
+  // An errno is a small number, negative or not; anything else (LONG_MIN
+  // among them, whose negation overflows) is a malformed answer.
+  auto code = parse_number<int>(value);
+  if (!code || *code < -4095 || *code > 4095)
+    throw WgError(WgError::Kind::Other, std::string(what) + " " + path + ": malformed errno line");
+  int err = *code < 0 ? -*code : *code;
   if (err == 0) return;
   // wireguard-go answers a set with an unusable value with EPROTO and one it
   // could not apply with EIO; neither names the cause more precisely.
