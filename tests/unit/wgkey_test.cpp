@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include "wgkey.h"
 
 using namespace autowg;
@@ -60,4 +62,23 @@ TEST_CASE("the hex form round-trips and is strict") {
   CHECK_FALSE(WgKey::parse_hex(hex.substr(0, 63)));
   CHECK_FALSE(WgKey::parse_hex(hex + "0"));
   CHECK_FALSE(WgKey::parse_hex("g" + hex.substr(1)));
+}
+
+TEST_CASE("the key index's hash is keyed: keys alike in their first bytes do not pile up") {
+  // The old hash took the first 8 bytes: a device could choose many keys
+  // that fall into one bucket. Keys that share 8, 16 or 31 bytes now hash apart.
+  WgKey::Bytes a{}, b{};
+  a.fill(0x42);
+  b.fill(0x42);
+  b[31] = 0x43;
+  CHECK(WgKeyHash()(WgKey(a)) != WgKeyHash()(WgKey(b)));
+  std::set<size_t> hashes;
+  for (int i = 0; i < 1000; ++i) {
+    WgKey::Bytes k{};
+    k.fill(7);
+    k[20] = uint8_t(i);
+    k[21] = uint8_t(i >> 8);
+    hashes.insert(WgKeyHash()(WgKey(k)) % 1024);
+  }
+  CHECK(hashes.size() > 500);  // spread over the buckets, as random keys are
 }
