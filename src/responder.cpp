@@ -120,9 +120,13 @@ class BufferedResponse final : public HttpResponse {
 
   // The rest of STDOUT, its end, and FCGI_END_REQUEST.
   void finish() {
+    finish_stdout();
+    fcgi::append_end_request(out_, id_, 0, FCGI_REQUEST_COMPLETE);
+  }
+  // The answer without FCGI_END_REQUEST (which then follows separately).
+  void finish_stdout() {
     emit();
     fcgi::append_record(out_, FCGI_STDOUT, id_, {});
-    fcgi::append_end_request(out_, id_, 0, FCGI_REQUEST_COMPLETE);
   }
 
   bool started() const { return started_; }
@@ -158,6 +162,7 @@ struct Responder::Connection {
   bool queued = false;       // complete, waiting for the end of the round
   bool answered = false;     // the answer is in `out` (perhaps before the body has all arrived)
   bool peer_closed = false;  // the web server has closed its side
+  bool end_pending = false;  // answered early: FCGI_END_REQUEST follows the body
   bool idle = true;              // between requests
   double last_active = 0;
 };
@@ -326,7 +331,11 @@ void Responder::advance(Connection& c) {
       // The rest of the body is still read (and dropped), within the same
       // deadline: closing on unread data would reset the connection and
       // lose the answer.
-      response.finish();
+      // FCGI_END_REQUEST only once the body has all arrived: a web server
+      // that keeps connections (Apache's enablereuse) would otherwise take
+      // the connection back while still owing the rest of the body.
+      response.finish_stdout();
+      c.end_pending = true;
       c.answered = true;
       flush(c);
       return;
@@ -407,6 +416,11 @@ void Responder::finish_if_done(Connection& c) {
   FcgiGuard& g = c.guard;
   if (c.out_at < c.out.size()) return;                  // still writing
   if (!g.body_complete() && !g.aborted()) return;       // still draining, within the deadline
+  if (c.end_pending) {
+    c.end_pending = false;
+    fcgi::append_end_request(c.out, g.request_id(), 0, FCGI_REQUEST_COMPLETE);
+    return flush(c);  // comes back here once it is written
+  }
   c.answered = false;
   c.request.reset();
   c.checked_early = false;
