@@ -20,25 +20,6 @@ constexpr mode_t kFileMode = 0640;
 
 std::string system_error(const std::string& what, const std::string& path) { return with_errno(what + " " + path); }
 
-// Names and issuers may hold any byte; escape all but a plain set so a line
-// always splits on blanks.
-std::string escape_field(const std::string& text) {
-  static const char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    bool plain =
-        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
-    if (plain) {
-      out += char(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
 // What a name or issuer must be to be used: as checked_cn wants a CN.
 bool valid_text(const std::string& text, size_t max_length) {
   return text.size() <= max_length && checked_cn(text).ok();
@@ -146,12 +127,14 @@ bool parse_extra_field(std::string_view field, JournalEntry& entry, unsigned& se
 
 }  // namespace
 
+// Names and issuers may hold any byte: %-encoded, a line always splits on
+// blanks.
 std::string format_journal_line(const JournalEntry& entry) {
   std::string line =
-      "register " + std::to_string(entry.created) + " " + entry.key.base64() + " " + escape_field(entry.name.value);
-  if (!entry.serial.empty()) line += " serial=" + escape_field(entry.serial);
+      "register " + std::to_string(entry.created) + " " + entry.key.base64() + " " + percent_encode(entry.name.value);
+  if (!entry.serial.empty()) line += " serial=" + percent_encode(entry.serial);
   if (entry.not_after != 0) line += " not_after=" + std::to_string(entry.not_after);
-  if (!entry.issuer.empty()) line += " issuer=" + escape_field(entry.issuer);
+  if (!entry.issuer.empty()) line += " issuer=" + percent_encode(entry.issuer);
   return line + "\n";
 }
 
