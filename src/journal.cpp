@@ -130,6 +130,7 @@ bool parse_extra_field(std::string_view field, JournalEntry& entry, unsigned& se
 // Names and issuers may hold any byte: %-encoded, a line always splits on
 // blanks.
 std::string format_journal_line(const JournalEntry& entry) {
+  if (entry.removed) return "evict " + percent_encode(entry.name.value) + "\n";
   std::string line =
       "register " + std::to_string(entry.created) + " " + entry.key.base64() + " " + percent_encode(entry.name.value);
   if (!entry.serial.empty()) line += " serial=" + percent_encode(entry.serial);
@@ -146,8 +147,15 @@ Result<JournalEntry> parse_journal_line(std::string_view line) {
     if (space == std::string_view::npos) break;
     line.remove_prefix(space + 1);
   }
-  if (fields.size() < 4 || fields[0] != "register") return fail("not a journal line");
   JournalEntry entry;
+  if (fields.size() == 2 && fields[0] == "evict") {
+    auto name = percent_decode(fields[1]);
+    if (!name || !valid_text(*name, kMaxJournalName)) return fail("bad name");
+    entry.removed = true;
+    entry.name = Name{*name};
+    return entry;
+  }
+  if (fields.size() < 4 || fields[0] != "register") return fail("not a journal line");
   auto created = parse_number<int64_t>(fields[1]);
   if (!created) return fail("bad time");
   entry.created = *created;

@@ -28,6 +28,9 @@ struct JournalEntry {
   std::string serial{};   // canonical (cert_params.h)
   std::string issuer{};   // RFC 2253
   int64_t not_after = 0;  // Unix seconds
+  // A device whose peer was taken off (an eviction): "evict NAME". Later
+  // lines supersede earlier ones, so a removal costs one line, not a rewrite.
+  bool removed = false;
 };
 
 // Lines longer than this are skipped at load, unread; names longer than

@@ -36,6 +36,13 @@ void Registry::load_journal() {
   // a large journal is never held twice.
   journal_->load(
       [&](JournalEntry&& e) {
+        if (e.removed) {
+          if (auto it = by_name_.find(e.name.value); it != by_name_.end()) {
+            unindex(&*it);
+            by_name_.erase(it);
+          }
+          return;
+        }
         auto [it, inserted] = by_name_.try_emplace(std::move(e.name.value), Entry{e.key, Address{}, e.created, 0, nullptr});
         if (!inserted) {
           unindex(&*it);
@@ -358,11 +365,18 @@ Result<std::vector<Eviction>, Refusal> Registry::evict(const std::vector<std::st
   } catch (const WgError& e) {
     return Failure<Refusal>{refusal_from(e)};
   }
+  std::vector<JournalEntry> lines;
   for (const auto& e : evicted) {
     forget(e.name);
     if (observer_) observer_->removed(e.address);
+    JournalEntry line;
+    line.removed = true;
+    line.name = Name{e.name};
+    lines.push_back(std::move(line));
   }
-  rewrite_journal();
+  // After the change: a line lost to a full disk leaves a name whose key is
+  // no longer on the interface, which the next read drops.
+  append_journal(lines);
   return evicted;
 }
 

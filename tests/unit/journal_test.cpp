@@ -290,3 +290,17 @@ TEST_CASE("an over-long journal line is skipped in bounded memory; the others lo
   CHECK(after.ru_maxrss - before.ru_maxrss < 16 * 1024);  // KiB
   fs::remove_all(dir);
 }
+
+TEST_CASE("an eviction is one line, and a later line for the name supersedes it") {
+  JournalEntry removal;
+  removal.removed = true;
+  removal.name = Name{"a b"};
+  CHECK(format_journal_line(removal) == "evict a%20b\n");
+  auto parsed = parse_journal_line("evict a%20b");
+  REQUIRE(parsed);
+  CHECK(parsed->removed);
+  CHECK(parsed->name.value == "a b");
+  CHECK_FALSE(parse_journal_line("evict"));
+  CHECK_FALSE(parse_journal_line("evict a b"));
+  CHECK_FALSE(parse_journal_line("evict %ff"));
+}

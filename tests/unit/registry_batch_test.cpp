@@ -155,3 +155,18 @@ TEST_CASE("a line written ahead of a change the kernel refuses is superseded by 
   REQUIRE_FALSE(again.reconcile());
   CHECK(again.named_count() == 1);  // device 1 keeps its name after a restart
 }
+
+TEST_CASE("an eviction appends one journal line; after a restart the name is gone, the others stay") {
+  Fixture f;
+  REQUIRE(f.registry->register_batch({Fixture::intent("1", 1), Fixture::intent("2", 2)})[1]);
+  auto before = f.journal->load().size();
+  REQUIRE(f.registry->evict({"1"}));
+  auto entries = f.journal->load();
+  REQUIRE(entries.size() == before + 1);
+  CHECK(entries.back().removed);
+  CHECK(entries.back().name.value == "1");
+  // A device that later comes back with the key it had is a new registration.
+  Registry again(f.backend, kPool, &*f.journal, Clock::system(), 60.0);
+  REQUIRE_FALSE(again.reconcile());
+  CHECK(again.named_count() == 1);
+}
