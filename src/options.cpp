@@ -64,11 +64,12 @@ const OptionSpec kOptions[] = {
      "allow --listen HOST:PORT on an address other than loopback (whoever reaches it can claim any identity)"},
     {"request-timeout", "SECONDS", kServe,
      "a request must arrive whole within this time, or its connection is dropped (default: 10)"},
-    {"reconcile-interval", "SECONDS", kServe, "re-read the interface when the view is older (default: 60)"},
+    {"reconcile-interval", "SECONDS", kServe,
+     "re-read the whole interface this often, and before a request when the view is older (default: 60)"},
     {"log-format", "logfmt|json", kOnInterface, "log lines as logfmt (default) or as JSON objects, one per line"},
     {"state-dir", "DIR", kOnInterface, "runtime journal (default: /run/autowg)"},
     {"json", nullptr, kList, "print the answer as one JSON object"},
-    {"backend", "netlink|uapi|auto", kOnInterface, "how to reach WireGuard (default: netlink); uapi: the socket /var/run/wireguard/IFACE.sock (wireguard-go, boringtun); auto: netlink when the kernel has IFACE, else uapi"},
+    {"backend", "netlink|uapi|auto", kOnInterface, "how to reach WireGuard (default: netlink); uapi: the socket /var/run/wireguard/IFACE.sock (wireguard-go, boringtun); auto: netlink when the kernel has IFACE, else uapi, decided when IFACE first exists"},
 };
 
 struct CommandSpec {
