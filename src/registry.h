@@ -104,6 +104,10 @@ class Registry {
 
   // Re-reads the interface and rebuilds the view.
   std::optional<Refusal> reconcile();
+  // The same, when the view is older than the bound (or the interface was
+  // re-created): what a periodic timer calls, so that it and the requests
+  // that find the view old never read the interface twice in a row.
+  std::optional<Refusal> refresh() { return refresh_if_stale(); }
 
   // At most one; null: nobody.
   void observe(PoolObserver* observer) { observer_ = observer; }

@@ -121,9 +121,11 @@ class LifecycleClock {
     if (next && next <= Clock::system().unix_seconds()) lifecycle_.sweep_expired();
     second_ = loop_.after(1.0, [this] { every_second(); });
   }
+  // Every half interval, a read if the view is older than the interval: the
+  // view is never much older than that, and never read twice in a row.
   void reread() {
-    reread_ = loop_.after(interval_, [this] {
-      if (!registry_.reconcile()) lifecycle_.sweep_idle();
+    reread_ = loop_.after(interval_ / 2, [this] {
+      if (!registry_.refresh()) lifecycle_.sweep_idle();
       reread();
     });
   }
