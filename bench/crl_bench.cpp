@@ -1,0 +1,96 @@
+// Revocation timing: autowg's own load of a CRL file, and the time from a
+// CRL file's replacement to the responder's log line that says the peer went.
+//
+//   crl_bench load CRL CA_FILE COUNT
+//       RevocationList::load (the signatures checked against CA_FILE, as
+//       --crl-ca does) COUNT times; prints: revoked=N median_ms=M
+//   crl_bench swap NEW TARGET LOG PATTERN TIMEOUT_S
+//       renames NEW over TARGET (one rename(2), as `mv` does) and waits until
+//       a line containing PATTERN is appended to LOG (the responder's stderr);
+//       prints: ms=M, or fails after TIMEOUT_S seconds
+// The responder logs an eviction after the kernel has acknowledged the
+// change, so the line's arrival marks the peer's removal.
+#include <poll.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "revocation.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+int load(const std::string& crl, const std::string& ca, size_t count) {
+  std::vector<double> ms;
+  size_t revoked = 0;
+  for (size_t i = 0; i < count; ++i) {
+    auto t0 = Clock::now();
+    auto list = autowg::RevocationList::load(crl, ca);
+    ms.push_back(ms_since(t0));
+    if (!list) {
+      std::cerr << "crl_bench: " << list.error() << "\n";
+      return 1;
+    }
+    revoked = list->size();
+  }
+  std::sort(ms.begin(), ms.end());
+  std::cout << "revoked=" << revoked << " median_ms=" << ms[ms.size() / 2] << "\n";
+  return 0;
+}
+
+int swap(const std::string& fresh, const std::string& target, const std::string& log, const std::string& pattern,
+         double timeout_s) {
+  int watch = inotify_init1(IN_CLOEXEC);
+  std::ifstream in(log);
+  if (watch < 0 || !in || inotify_add_watch(watch, log.c_str(), IN_MODIFY) < 0) {
+    std::cerr << "crl_bench: cannot watch " << log << "\n";
+    return 2;
+  }
+  in.seekg(0, std::ios::end);
+  std::string text;
+  auto t0 = Clock::now();
+  if (std::rename(fresh.c_str(), target.c_str()) != 0) {
+    std::perror("crl_bench: rename");
+    return 2;
+  }
+  for (;;) {
+    in.clear();
+    for (std::string line; std::getline(in, line);) text += line + "\n";
+    if (text.find(pattern) != std::string::npos) break;
+    double left = timeout_s * 1000 - ms_since(t0);
+    if (left <= 0) {
+      std::cerr << "crl_bench: no line with '" << pattern << "' within " << timeout_s << " s\n";
+      return 1;
+    }
+    pollfd p{watch, POLLIN, 0};
+    if (poll(&p, 1, int(left) + 1) > 0) {
+      char buffer[4096];
+      [[maybe_unused]] ssize_t n = read(watch, buffer, sizeof buffer);
+    }
+  }
+  std::cout << "ms=" << ms_since(t0) << "\n";
+  close(watch);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.size() == 4 && args[0] == "load") return load(args[1], args[2], std::stoul(args[3]));
+  if (args.size() == 6 && args[0] == "swap") return swap(args[1], args[2], args[3], args[4], std::stod(args[5]));
+  std::cerr << "usage: crl_bench load CRL CA_FILE COUNT | crl_bench swap NEW TARGET LOG PATTERN TIMEOUT_S\n";
+  return 2;
+}
