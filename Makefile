@@ -19,8 +19,10 @@ TEST_DEPS  = $(DEMO_DEPS) $(DEB_DEPS) kmod cpio systemd qemu-system-x86 linux-im
              lighttpd lighttpd-mod-openssl caddy apache2 libfcgi-bin lintian man-db \
              prometheus python3-yaml $(FUZZ_DEPS)
 FUZZ_DEPS  = clang-14 libclang-rt-14-dev llvm-14
+# What make bench runs besides the test packages: wrk for the herd, perf for its profile.
+BENCH_DEPS = wrk linux-perf
 
-.PHONY: all build sanitize-build test fuzz demo deb bench deps build-deps test-deps demo-deps install clean
+.PHONY: all build sanitize-build test fuzz demo deb bench deps build-deps test-deps demo-deps bench-deps install clean
 
 all: build
 
@@ -53,7 +55,8 @@ deb: build-deps
 	tools/build-deb $(BUILD)/deb
 
 # Performance figures against the reference tools (not part of test).
-bench: test-deps build
+# BENCH_ONLY="herd crl ..." runs some sections only (see bench/vm_bench).
+bench: test-deps bench-deps build
 	meson compile -C $(BUILD) bench-tools
 	bench/run --build $(BUILD) --out $(BUILD)/bench-results.md
 
@@ -64,6 +67,8 @@ test-deps:
 	@tools/install-deps $(BUILD_DEPS) $(TEST_DEPS)
 demo-deps:
 	@tools/install-deps $(BUILD_DEPS) $(DEMO_DEPS)
+bench-deps:
+	@tools/install-deps $(BENCH_DEPS)
 
 install: build
 	meson install -C $(BUILD)

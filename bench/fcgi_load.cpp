@@ -2,8 +2,13 @@
 // small load client that speaks FastCGI on autowg's socket, one connection
 // per request as nginx uses it.
 //
-//   fcgi_load SOCKET register COUNT FIRST   POST v1/register as CN=d<FIRST>.. with fresh keys
-//   fcgi_load SOCKET get PATH AUTH COUNT     GET PATH with "Authorization: AUTH"
+//   fcgi_load SOCKET register COUNT FIRST [NAME=VALUE...]
+//       POST v1/register as CN=d<FIRST>.. with fresh keys; each NAME=VALUE is
+//       one more param, its "%d" and "%x" replaced by the request's number
+//       (FIRST, FIRST+1, ...) in decimal or hex: SSL_CLIENT_M_SERIAL=%x
+//   fcgi_load SOCKET get PATH AUTH COUNT [STATUS]
+//       GET PATH with "Authorization: AUTH" (none when AUTH is empty); a
+//       request fails unless its answer has STATUS (default 200)
 // Prints one line: requests=N failed=F median_us=M p90_us=P total_s=T bytes=B
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -11,6 +16,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <random>
@@ -97,19 +103,29 @@ std::vector<std::pair<std::string, std::string>> base_params(const std::string& 
   return {{"REQUEST_METHOD", method}, {"REQUEST_URI", uri}, {"SCRIPT_NAME", uri}, {"SERVER_PROTOCOL", "HTTP/1.1"}};
 }
 
+// VALUE with "%d" and "%x" replaced by `number` in decimal and in hex.
+std::string expand(std::string value, size_t number) {
+  char hex[32];
+  std::snprintf(hex, sizeof hex, "%zX", number);
+  for (auto [token, text] : {std::pair<std::string, std::string>{"%d", std::to_string(number)}, {"%x", hex}})
+    for (size_t at; (at = value.find(token)) != std::string::npos;) value.replace(at, token.size(), text);
+  return value;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  bool reg = args.size() == 4 && args[1] == "register";
-  bool get = args.size() == 5 && args[1] == "get";
+  bool reg = args.size() >= 4 && args[1] == "register";
+  bool get = (args.size() == 5 || args.size() == 6) && args[1] == "get";
   if (!reg && !get) {
-    std::cerr << "usage: fcgi_load SOCKET register COUNT FIRST | fcgi_load SOCKET get PATH AUTH COUNT\n";
+    std::cerr << "usage: fcgi_load SOCKET register COUNT FIRST [NAME=VALUE...] | fcgi_load SOCKET get PATH AUTH COUNT [STATUS]\n";
     return 2;
   }
   const std::string& socket_path = args[0];
   size_t count = std::stoul(reg ? args[2] : args[4]);
   size_t first = reg ? std::stoul(args[3]) : 0;
+  std::string expected = "Status: " + (get && args.size() == 6 ? args[5] : std::string("200"));
   std::mt19937_64 random(std::random_device{}());
   std::vector<double> micros;
   size_t failed = 0, bytes = 0;
@@ -123,10 +139,14 @@ int main(int argc, char** argv) {
       auto params = base_params("POST", "/v1/register");
       params.push_back({"HTTP_X_CLIENT_SUBJECT", "CN=d" + std::to_string(first + i)});
       params.push_back({"CONTENT_LENGTH", std::to_string(body.size())});
+      for (size_t k = 4; k < args.size(); ++k) {
+        auto eq = args[k].find('=');
+        params.push_back({args[k].substr(0, eq), eq == std::string::npos ? "" : expand(args[k].substr(eq + 1), first + i)});
+      }
       message = request(params, body);
     } else {
       auto params = base_params("GET", args[2]);
-      params.push_back({"HTTP_AUTHORIZATION", args[3]});
+      if (!args[3].empty()) params.push_back({"HTTP_AUTHORIZATION", args[3]});
       message = request(params, "");
     }
     auto t0 = std::chrono::steady_clock::now();
@@ -134,7 +154,7 @@ int main(int argc, char** argv) {
     auto t1 = std::chrono::steady_clock::now();
     micros.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
     bytes += response.size();
-    if (response.rfind("Status: 200", 0) != 0) {
+    if (response.rfind(expected, 0) != 0) {
       if (failed++ == 0) std::cerr << "fcgi_load: first failure: " << response.substr(0, 200) << "\n";
     }
   }

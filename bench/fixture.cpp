@@ -2,7 +2,9 @@
 // their metans addresses, as a `wg addconf` file and as autowg's journal, so
 // that a responder started on it knows every peer by name.
 //
-//   bench_fixture N POOL TEMPLATE PEERS.conf IFACE.journal
+//   bench_fixture N POOL TEMPLATE PEERS.conf IFACE.journal [FIRST]
+// FIRST (default 0) names them d<FIRST>..d<FIRST+N-1>, with keys of their
+// own: a second batch of new peers beside the first.
 // TEMPLATE "-" gives consecutive addresses instead (pool + 1, + 2, ...):
 // the kernel installs those several times faster than hashed ones, which is
 // all the cleanup benchmark needs.
@@ -16,11 +18,12 @@
 using namespace autowg;
 
 int main(int argc, char** argv) {
-  if (argc != 6) {
-    std::cerr << "usage: bench_fixture N POOL TEMPLATE PEERS.conf JOURNAL\n";
+  if (argc != 6 && argc != 7) {
+    std::cerr << "usage: bench_fixture N POOL TEMPLATE PEERS.conf JOURNAL [FIRST]\n";
     return 2;
   }
   size_t n = std::stoul(argv[1]);
+  size_t first = argc == 7 ? std::stoul(argv[6]) : 0;
   auto pool = Prefix::parse(argv[2]);
   if (!pool) {
     std::cerr << "bench_fixture: " << pool.error() << "\n";
@@ -33,8 +36,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::ofstream conf(argv[4]), journal(argv[5]);
-  std::mt19937_64 random(42);
-  for (size_t i = 0; i < n; ++i) {
+  std::mt19937_64 random(42 + first);
+  for (size_t i = first; i < first + n; ++i) {
     Name name{"d" + std::to_string(i)};
     Result<Address> address = (*converter)->address_for(name);
     if (consecutive) {

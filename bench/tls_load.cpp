@@ -2,14 +2,21 @@
 // handshake with the client certificate for every request (no session
 // resumption), a POST of a fresh key, the answer read to the end.
 //
-//   tls_load HOST PORT PATH SERVER_CA DEVICE_CA_CERT DEVICE_CA_KEY FIRST_CN COUNT
+//   tls_load HOST PORT PATHS SERVER_CA DEVICE_CA_CERT DEVICE_CA_KEY FIRST_CN COUNT
 //
 // COUNT devices with the numeric CNs FIRST_CN, FIRST_CN+1, ..., each with its
 // own certificate issued by the device CA before the clock starts (one P-256
-// key for all of them). With COUNT devices of distinct names every request is
-// a first registration, as after a concentrator's reboot; run it twice with
-// the same FIRST_CN and the second run re-registers each device (new key).
-// Prints one line: requests=N failed=F per_s=R total_s=T
+// key for all of them). With COUNT devices of distinct names every request to
+// a registration path is a first registration, as after a concentrator's
+// reboot; a second request of the same device re-registers it (new key).
+//
+// PATHS is one path or several, comma-separated: each device sends one
+// request to each, so that the kinds are interleaved request by request and
+// share the machine's noise. The first two swap places for every other
+// device, so that neither always comes first; the others keep their place
+// (a path repeated later re-registers). Each request is timed alone.
+// Prints one line: requests=N failed=F per_s=R total_s=T, then per path K
+// (0, 1, ...): per_s_K (requests per second of its own time) median_ms_K.
 #include <netdb.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -19,11 +26,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <memory>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -124,8 +133,17 @@ bool one(SSL_CTX* ctx, X509* cert, EVP_PKEY* key, const std::string& host, const
   return ok;
 }
 
+std::vector<std::string> split(const std::string& list) {
+  std::vector<std::string> out;
+  std::istringstream in(list);
+  for (std::string item; std::getline(in, item, ',');) out.push_back(item);
+  return out;
+}
+
 int run(char** argv) {
-  std::string host = argv[1], port = argv[2], path = argv[3];
+  std::string host = argv[1], port = argv[2];
+  std::vector<std::string> paths = split(argv[3]);
+  if (paths.empty()) throw std::runtime_error("tls_load: no path");
   unsigned long first = std::stoul(argv[7]);
   size_t count = std::stoul(argv[8]);
 
@@ -144,18 +162,34 @@ int run(char** argv) {
 
   std::mt19937_64 random(std::random_device{}());
   size_t failed = 0;
+  std::vector<std::vector<double>> millis(paths.size());
   auto start = std::chrono::steady_clock::now();
   for (size_t i = 0; i < count; ++i) {
-    autowg::WgKey::Bytes key;
-    for (auto& b : key) b = uint8_t(random());
-    std::string body = autowg::WgKey(key).base64() + "\n";
-    std::string request = "POST " + path + " HTTP/1.1\r\nHost: vpn.example.com\r\nContent-Length: " +
-                          std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
-    if (!one(ctx, certs[i].get(), device_key.get(), host, port, request)) ++failed;
+    for (size_t slot = 0; slot < paths.size(); ++slot) {
+      size_t k = paths.size() >= 2 && slot < 2 && i % 2 ? 1 - slot : slot;
+      autowg::WgKey::Bytes key;
+      for (auto& b : key) b = uint8_t(random());
+      std::string body = autowg::WgKey(key).base64() + "\n";
+      std::string request = "POST " + paths[k] + " HTTP/1.1\r\nHost: vpn.example.com\r\nContent-Length: " +
+                            std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+      auto t0 = std::chrono::steady_clock::now();
+      if (!one(ctx, certs[i].get(), device_key.get(), host, port, request)) ++failed;
+      millis[k].push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
   }
   double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::cout << "requests=" << count << " failed=" << failed << " per_s=" << double(count) / total
-            << " total_s=" << total << "\n";
+  size_t requests = count * paths.size();
+  std::cout << "requests=" << requests << " failed=" << failed << " per_s=" << double(requests) / total
+            << " total_s=" << total;
+  for (size_t k = 0; k < paths.size(); ++k) {
+    auto& m = millis[k];
+    double sum = 0;
+    for (double v : m) sum += v;
+    std::sort(m.begin(), m.end());
+    std::cout << " per_s_" << k << "=" << (sum > 0 ? 1000.0 * double(m.size()) / sum : 0.0) << " median_ms_" << k
+              << "=" << (m.empty() ? 0.0 : m[m.size() / 2]);
+  }
+  std::cout << "\n";
   SSL_CTX_free(ctx);
   return failed == 0 ? 0 : 1;
 }
@@ -164,7 +198,7 @@ int run(char** argv) {
 
 int main(int argc, char** argv) {
   if (argc != 9) {
-    std::cerr << "usage: tls_load HOST PORT PATH SERVER_CA DEVICE_CA_CERT DEVICE_CA_KEY FIRST_CN COUNT\n";
+    std::cerr << "usage: tls_load HOST PORT PATHS SERVER_CA DEVICE_CA_CERT DEVICE_CA_KEY FIRST_CN COUNT\n";
     return 2;
   }
   try {

@@ -1,0 +1,114 @@
+// Revocation timing: autowg's own load of a CRL file, and the time from a
+// CRL file's replacement to the responder's log line that says the peer went.
+//
+//   crl_bench load CRL CA_FILE COUNT
+//       RevocationList::load (the signatures checked against CA_FILE, as
+//       --crl-ca does) COUNT times; prints: revoked=N median_ms=M
+//   crl_bench swap NEW TARGET LOG PATTERN TIMEOUT_S [STATE_DIR]
+//       renames NEW over TARGET (one rename(2), as `mv` does) and waits until
+//       a line containing PATTERN is appended to LOG (the responder's stderr);
+//       prints: ms=M, or fails after TIMEOUT_S seconds. With STATE_DIR also
+//       created_ms=C replaced_ms=R: when the first file was created in it and
+//       when one was renamed into it (the journal rewritten), or -1.
+// The responder logs an eviction after the kernel has acknowledged the
+// change and after it has rewritten its journal, so the line's arrival is
+// when the responder is done; the journal's rewrite begins once the kernel
+// has removed the peer.
+#include <poll.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "revocation.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+int load(const std::string& crl, const std::string& ca, size_t count) {
+  std::vector<double> ms;
+  size_t revoked = 0;
+  for (size_t i = 0; i < count; ++i) {
+    auto t0 = Clock::now();
+    auto list = autowg::RevocationList::load(crl, ca);
+    ms.push_back(ms_since(t0));
+    if (!list) {
+      std::cerr << "crl_bench: " << list.error() << "\n";
+      return 1;
+    }
+    revoked = list->size();
+  }
+  std::sort(ms.begin(), ms.end());
+  std::cout << "revoked=" << revoked << " median_ms=" << ms[ms.size() / 2] << "\n";
+  return 0;
+}
+
+int swap(const std::string& fresh, const std::string& target, const std::string& log, const std::string& pattern,
+         double timeout_s, const std::string& state_dir) {
+  int watch = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+  std::ifstream in(log);
+  int log_watch = watch < 0 ? -1 : inotify_add_watch(watch, log.c_str(), IN_MODIFY);
+  int dir_watch = state_dir.empty() ? -1 : inotify_add_watch(watch, state_dir.c_str(), IN_CREATE | IN_MOVED_TO);
+  if (watch < 0 || !in || log_watch < 0 || (!state_dir.empty() && dir_watch < 0)) {
+    std::cerr << "crl_bench: cannot watch " << log << " " << state_dir << "\n";
+    return 2;
+  }
+  double created_ms = -1, replaced_ms = -1;
+  in.seekg(0, std::ios::end);
+  std::string text;
+  auto t0 = Clock::now();
+  if (std::rename(fresh.c_str(), target.c_str()) != 0) {
+    std::perror("crl_bench: rename");
+    return 2;
+  }
+  for (;;) {
+    in.clear();
+    for (std::string line; std::getline(in, line);) text += line + "\n";
+    if (text.find(pattern) != std::string::npos) break;
+    double left = timeout_s * 1000 - ms_since(t0);
+    if (left <= 0) {
+      std::cerr << "crl_bench: no line with '" << pattern << "' within " << timeout_s << " s\n";
+      return 1;
+    }
+    pollfd p{watch, POLLIN, 0};
+    if (poll(&p, 1, int(left) + 1) > 0) {
+      alignas(inotify_event) char buffer[4096];
+      ssize_t n;
+      while ((n = read(watch, buffer, sizeof buffer)) > 0) {
+        for (char* at = buffer; at < buffer + n;) {
+          auto* event = reinterpret_cast<inotify_event*>(at);
+          if (event->wd == dir_watch && (event->mask & IN_CREATE) && created_ms < 0) created_ms = ms_since(t0);
+          if (event->wd == dir_watch && (event->mask & IN_MOVED_TO) && replaced_ms < 0) replaced_ms = ms_since(t0);
+          at += sizeof(inotify_event) + event->len;
+        }
+      }
+    }
+  }
+  std::cout << "ms=" << ms_since(t0);
+  if (!state_dir.empty()) std::cout << " created_ms=" << created_ms << " replaced_ms=" << replaced_ms;
+  std::cout << "\n";
+  close(watch);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.size() == 4 && args[0] == "load") return load(args[1], args[2], std::stoul(args[3]));
+  if ((args.size() == 6 || args.size() == 7) && args[0] == "swap")
+    return swap(args[1], args[2], args[3], args[4], std::stod(args[5]), args.size() == 7 ? args[6] : "");
+  std::cerr << "usage: crl_bench load CRL CA_FILE COUNT | crl_bench swap NEW TARGET LOG PATTERN TIMEOUT_S [STATE_DIR]\n";
+  return 2;
+}
