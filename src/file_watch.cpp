@@ -36,19 +36,29 @@ FileWatcher::~FileWatcher() {
 void FileWatcher::drain() {
   alignas(inotify_event) char buffer[16 * (sizeof(inotify_event) + NAME_MAX + 1)];
   bool ours = false;
+  bool whole = false;  // renamed into place, or closed after writing: complete now
   for (;;) {
     ssize_t n = read(fd_.get(), buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     for (char* at = buffer; at < buffer + n;) {
       auto* event = reinterpret_cast<inotify_event*>(at);
-      if (event->len > 0 && name_ == event->name) ours = true;
+      if (event->len > 0 && name_ == event->name) {
+        ours = true;
+        if (event->mask & (IN_MOVED_TO | IN_CLOSE_WRITE)) whole = true;
+      }
       if (event->mask & IN_Q_OVERFLOW) ours = true;  // events were lost: look anyway
       at += sizeof(inotify_event) + event->len;
     }
   }
   if (!ours) return;
   loop_.cancel(settle_);
+  if (whole) {
+    settle_ = 0;
+    changed_();
+    return;
+  }
+  // Written in place and not closed yet: wait until it has been quiet.
   settle_ = loop_.after(kSettleSeconds, [this] {
     settle_ = 0;
     changed_();

@@ -1,7 +1,8 @@
 // FileWatcher: calls back when a file changes, however it is changed: in
 // place, or replaced by a rename (as editors, certificate tools and
-// configuration managers do). It watches the file's directory with inotify
-// and waits until the changes have settled.
+// configuration managers do). It watches the file's directory with inotify:
+// a file renamed into place, or closed after writing, is read at once; one
+// still being written in place, once it has been quiet for a moment.
 #pragma once
 
 #include <functional>

@@ -75,6 +75,18 @@ std::optional<Refusal> Registry::reconcile() {
 }
 
 Result<Registry::Snapshot, Refusal> Registry::read_snapshot() {
+  // A dump the kernel marks as interrupted (the interface changed meanwhile)
+  // is read again, from scratch: what the aborted pass indexed is cleared.
+  for (int attempt = 1;; ++attempt) {
+    auto snap = read_snapshot_once();
+    if (snap || attempt == 3 || !interrupted_) return snap;
+    log_event(LogLevel::Info, "reconcile", {{"interface", backend_.interface()}, {"reason", snap.error().reason},
+                                            {"action", "reading again"}});
+  }
+}
+
+Result<Registry::Snapshot, Refusal> Registry::read_snapshot_once() {
+  interrupted_ = false;
   name_by_address_.clear();
   // Until the snapshot is adopted the view is not to be used.
   valid_ = false;
@@ -111,6 +123,7 @@ Result<Registry::Snapshot, Refusal> Registry::read_snapshot() {
       name_by_address_.insert(*it);
     });
   } catch (const WgError& e) {
+    interrupted_ = e.kind() == WgError::Kind::Interrupted;
     return Failure<Refusal>{refusal_from(e)};
   }
   if (!snap.info.public_key)

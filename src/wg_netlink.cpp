@@ -346,7 +346,8 @@ class NetlinkBackend final : public Backend {
       if (exchange.error) break;  // the kernel's own errno, reported below
       if (err < 0) {
         sock_.reset();  // the socket may hold the rest of a reply; start afresh next time
-        throw WgError(WgError::Kind::Other, std::string(what) + " " + interface_ + ": " + nl_geterror(err));
+        throw WgError(err == -NLE_DUMP_INTR ? WgError::Kind::Interrupted : WgError::Kind::Other,
+                      std::string(what) + " " + interface_ + ": " + nl_geterror(err));
       }
     }
     if (exchange.error) {

@@ -70,7 +70,9 @@ enum class BackendKind { Netlink, Uapi, Auto };
 
 class WgError : public std::runtime_error {
  public:
-  enum class Kind { NoDevice, NotPermitted, Other };
+  // Interrupted: the interface changed while it was being read (the kernel
+  // marks such a dump); reading again gives a consistent one.
+  enum class Kind { NoDevice, NotPermitted, Interrupted, Other };
   WgError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
   Kind kind() const { return kind_; }
 

@@ -46,6 +46,7 @@ class FakeBackend : public Backend {
   int reads = 0;
   int applies = 0;
   bool fail_next_apply = false;
+  int interrupt_reads = 0;  // the next reads stop half-way as interrupted dumps
   // The next change stops with an error after this many of its sets, as the
   // kernel stops part-way through a message (-1: off).
   int fail_after_sets = -1;
@@ -59,7 +60,16 @@ class FakeBackend : public Backend {
   DeviceInfo read(const PeerVisitor& on_peer) override {
     ++reads;
     check_exists();
-    for (Peer p : device.peers) on_peer(std::move(p));
+    size_t n = 0;
+    for (Peer p : device.peers) {
+      // As the kernel marks a dump that a change interrupted: some peers
+      // were seen, then the error.
+      if (interrupt_reads > 0 && ++n > device.peers.size() / 2) {
+        --interrupt_reads;
+        throw WgError(WgError::Kind::Interrupted, "reading wg0: Dump inconsistency detected, interrupted");
+      }
+      on_peer(std::move(p));
+    }
     return device.info;
   }
 

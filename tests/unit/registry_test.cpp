@@ -329,3 +329,17 @@ TEST_CASE("an observer follows the pool's addresses as they come and go") {
   REQUIRE(f.registry->evict({"1"}));
   CHECK(recorder.events == std::vector<std::string>{"sync 1", "+fde3:25fb:7f6c:1::1", "-fde3:25fb:7f6c:1::1"});
 }
+
+TEST_CASE("a dump the kernel interrupted is read again, and the view is whole") {
+  Fixture f;
+  REQUIRE(f.reg("1", "fde3:25fb:7f6c:1::1", 1));
+  REQUIRE(f.reg("2", "fde3:25fb:7f6c:1::2", 2));
+  f.backend.interrupt_reads = 2;
+  CHECK_FALSE(f.registry->reconcile());
+  CHECK(f.registry->named_count() == 2);
+  f.backend.interrupt_reads = 5;  // it keeps happening: an error, and the next request tries again
+  CHECK(f.registry->reconcile());
+  f.backend.interrupt_reads = 0;
+  CHECK_FALSE(f.registry->reconcile());
+  CHECK(f.registry->named_count() == 2);
+}
