@@ -3,6 +3,7 @@
 #include <fastcgi.h>
 #include <fcgiapp.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -100,10 +101,15 @@ class LibfcgiRequest final : public HttpRequest {
 };
 
 // The answer as STDOUT records of the client's request id, straight into the
-// connection's output buffer.
+// connection's output buffer. A large answer (peers.json of a big fleet) is
+// handed on as it grows (`drain`), so that it is never held whole; once the
+// peer has stopped taking it, the rest is dropped.
 class BufferedResponse final : public HttpResponse {
  public:
-  BufferedResponse(std::string& out, uint16_t id) : out_(out), id_(id) {}
+  // `drain` empties `out` down to a little and says whether the peer still
+  // takes it.
+  BufferedResponse(std::string& out, uint16_t id, std::function<bool()> drain = {})
+      : out_(out), id_(id), drain_(std::move(drain)) {}
 
   void start(int status, const Headers& headers) override {
     std::string head = "Status: " + std::to_string(status) + " " + std::string(status_text(status)) + "\r\n";
@@ -114,6 +120,7 @@ class BufferedResponse final : public HttpResponse {
   }
 
   void write(std::string_view data) override {
+    if (broken_) return;
     staged_.append(data);
     if (staged_.size() >= kRecord) emit();
   }
@@ -130,6 +137,10 @@ class BufferedResponse final : public HttpResponse {
   }
 
   bool started() const { return started_; }
+  bool broken() const { return broken_; }
+
+  // Beyond this much waiting in `out`, the answer is handed on first.
+  static constexpr size_t kHighWater = 256 * 1024;
 
  private:
   static constexpr size_t kRecord = 32 * 1024;
@@ -137,12 +148,15 @@ class BufferedResponse final : public HttpResponse {
     for (size_t at = 0; at < staged_.size(); at += kRecord)
       fcgi::append_record(out_, FCGI_STDOUT, id_, std::string_view(staged_).substr(at, kRecord));
     staged_.clear();
+    if (drain_ && out_.size() > kHighWater && !drain_()) broken_ = true;
   }
 
   std::string& out_;
   uint16_t id_;
+  std::function<bool()> drain_;
   std::string staged_;
   bool started_ = false;
+  bool broken_ = false;
 };
 
 constexpr size_t kReadChunk = 64 * 1024;
@@ -368,13 +382,22 @@ void Responder::dispatch_ready() {
     Connection& c = *it->second;
     c.queued = false;
     batch.push_back(&c);
-    responses.push_back(std::make_unique<BufferedResponse>(c.out, c.guard.request_id()));
+    responses.push_back(
+        std::make_unique<BufferedResponse>(c.out, c.guard.request_id(), [this, &c] { return drain(c); }));
     exchanges.push_back(Api::Exchange{*c.request, *responses.back()});
   }
   if (batch.empty()) return;
   api_.handle_all(exchanges);
   for (size_t i = 0; i < batch.size(); ++i) {
     Connection& c = *batch[i];
+    if (responses[i]->broken()) {
+      // The peer stopped taking its answer: drop the rest; the flush below
+      // then closes the connection.
+      c.out.clear();
+      c.out_at = 0;
+      c.peer_closed = true;
+      continue;
+    }
     responses[i]->finish();
     c.answered = true;
     arm(c, settings_.request_timeout);
@@ -406,6 +429,31 @@ void Responder::flush(Connection& c) {
   if (c.peer_closed) return close(c, nullptr);
   loop_.change(fd, EPOLLIN | EPOLLRDHUP);
   if (c.answered) finish_if_done(c);
+}
+
+// Hands a large answer on while it is being made: writes until little is
+// left, waiting for the peer as needed, but no longer than the request
+// deadline. Other requests wait meanwhile; only an answer of hundreds of
+// KiB (peers.json, behind its credential) comes here. False when the peer
+// stopped taking it.
+bool Responder::drain(Connection& c) {
+  constexpr size_t kLowWater = 64 * 1024;
+  double deadline = EventLoop::now() + settings_.request_timeout;
+  while (c.out.size() - c.out_at > kLowWater) {
+    ssize_t n = ::send(c.fd.get(), c.out.data() + c.out_at, c.out.size() - c.out_at, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      c.out_at += size_t(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    int wait_ms = int((deadline - EventLoop::now()) * 1000);
+    if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK) || wait_ms <= 0) return false;
+    pollfd pfd{c.fd.get(), POLLOUT, 0};
+    if (poll(&pfd, 1, wait_ms) <= 0) return false;
+  }
+  c.out.erase(0, c.out_at);
+  c.out_at = 0;
+  return true;
 }
 
 // An answered request ends once its STDIN has (after an early answer the web

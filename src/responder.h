@@ -46,6 +46,7 @@ class Responder {
   void advance(Connection& c);
   void dispatch_ready();
   void flush(Connection& c);
+  bool drain(Connection& c);
   void finish_if_done(Connection& c);
   void close(Connection& c, const char* why);
   void arm(Connection& c, double seconds);

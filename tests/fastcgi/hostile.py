@@ -8,7 +8,7 @@ responder).
       request (GET /nothing) and prints "status=NNN elapsed=SECONDS"; the
       hostile connections stay open until it has its answer.
   KIND: kept-idle, protocol-error, trickle, idle, params-bomb,
-        get-values-smash, unknown-management, half-request
+        get-values-smash, unknown-management, half-request, slow-peers
   hostile.py SOCKET flood-management CONNECTIONS
       each connection sends unknown management records until dropped;
       prints how many were sent in all
@@ -77,6 +77,12 @@ def hostile(path, kind, stop):
             read_response_any(sock)
         except OSError:
             pass
+    elif kind == "slow-peers":
+        # peers.json with the credential, and then not a byte read.
+        params = {"REQUEST_METHOD": "GET", "REQUEST_URI": "/v1/peers.json",
+                  "HTTP_AUTHORIZATION": "Basic " + __import__("base64").b64encode(b"mon:pw").decode()}
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.sendall(begin() + params_records(params) + record(STDIN, b""))
     elif kind == "unknown-management":
         sock.sendall(record(42, b"", request_id=0))
     stop.wait()
