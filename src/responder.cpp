@@ -21,33 +21,44 @@ namespace {
 // into one end of a socketpair and libfcgi parses them from the other, so
 // libfcgi never sees a byte that a peer of the socket chose the framing of,
 // and never waits: everything it reads is already there.
-class LibfcgiRequest final : public HttpRequest {
- public:
-  static Result<std::unique_ptr<LibfcgiRequest>> parse(const FcgiParams& params) {
+// The socketpair a connection's requests reach libfcgi through: made once per
+// connection and reused by each request a kept connection carries.
+struct LibfcgiChannel {
+  Fd libfcgi;  // the end libfcgi reads (its ipcFd)
+  Fd feed;     // the end autowg writes
+
+  static Result<LibfcgiChannel> open() {
     int fds[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) return fail(with_errno("socketpair"));
-    std::unique_ptr<LibfcgiRequest> request(new LibfcgiRequest(Fd(fds[1])));
+    return LibfcgiChannel{Fd(fds[0]), Fd(fds[1])};
+  }
+};
+
+class LibfcgiRequest final : public HttpRequest {
+ public:
+  static Result<std::unique_ptr<LibfcgiRequest>> parse(const FcgiParams& params, LibfcgiChannel& channel) {
+    std::unique_ptr<LibfcgiRequest> request(new LibfcgiRequest(channel));
     FCGX_InitRequest(&request->request_, -1, 0);
-    request->request_.ipcFd = fds[0];  // libfcgi's now; FCGX_Free closes it
+    request->request_.ipcFd = channel.libfcgi.get();  // lent: FCGX_Free(…, 0) leaves it open
     std::string records;
     fcgi::append_begin_request(records, 1, FCGI_RESPONDER, false);
     std::string encoded;
     for (const auto& [name, value] : params) fcgi::append_name_value(encoded, name, value);
     fcgi::append_stream(records, FCGI_PARAMS, 1, encoded);
     if (!request->send(records)) return fail(with_errno("handing the request to libfcgi"));
-    // libfcgi only reads from an ipcFd it believes kept; the BEGIN_REQUEST
-    // record then sets the flag it really has (not kept: closed at the end).
+    // libfcgi only reads from an ipcFd it believes kept.
     request->request_.keepConnection = 1;
     if (FCGX_Accept_r(&request->request_) < 0) return fail("libfcgi refused the re-encoded request");
     return request;
   }
 
   ~LibfcgiRequest() override {
-    // libfcgi would linger on close (shutdown, then up to 2 s waiting for
-    // the peer to hang up): its peer is this socketpair, so it just closes.
-    feed_.reset();
-    request_.detached = 1;
-    FCGX_Free(&request_, 1);
+    FCGX_Free(&request_, 0);
+    // What libfcgi did not read (a body nobody asked for) must not reach the
+    // next request of the connection.
+    char scrap[4096];
+    while (recv(channel_.libfcgi.get(), scrap, sizeof scrap, MSG_DONTWAIT) > 0) {
+    }
   }
 
   // The body, complete (at most the guard's limit), then the end of STDIN.
@@ -81,13 +92,13 @@ class LibfcgiRequest final : public HttpRequest {
   }
 
  private:
-  explicit LibfcgiRequest(Fd feed) : feed_(std::move(feed)) {}
+  explicit LibfcgiRequest(LibfcgiChannel& channel) : channel_(channel) {}
 
   // The records fit the socketpair's buffer (the guard bounds them), so a
   // short write is an error, never a wait.
   bool send(std::string_view data) {
     while (!data.empty()) {
-      ssize_t n = ::send(feed_.get(), data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      ssize_t n = ::send(channel_.feed.get(), data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) return false;
       data.remove_prefix(size_t(n));
@@ -96,7 +107,7 @@ class LibfcgiRequest final : public HttpRequest {
   }
 
   FCGX_Request request_{};
-  Fd feed_;
+  LibfcgiChannel& channel_;
   bool too_large_ = false;
 };
 
@@ -171,6 +182,7 @@ struct Responder::Connection {
   std::string out;
   size_t out_at = 0;
   EventLoop::TimerId timer = 0;
+  std::optional<LibfcgiChannel> channel;  // made with the first request
   std::unique_ptr<LibfcgiRequest> request;
   bool checked_early = false;
   bool queued = false;       // complete, waiting for the end of the round
@@ -326,7 +338,16 @@ void Responder::advance(Connection& c) {
     return;
   }
   if (!c.request) {
-    auto request = LibfcgiRequest::parse(g.params());
+    if (!c.channel) {
+      auto channel = LibfcgiChannel::open();
+      if (!channel) {
+        log_event(LogLevel::Error, "fastcgi", {{"reason", channel.error()}, {"action", "connection dropped"}});
+        close(c, nullptr);
+        return;
+      }
+      c.channel = std::move(*channel);
+    }
+    auto request = LibfcgiRequest::parse(g.params(), *c.channel);
     if (!request) {
       log_event(LogLevel::Error, "fastcgi", {{"reason", request.error()}, {"action", "connection dropped"}});
       close(c, nullptr);

@@ -96,6 +96,19 @@ def main():
                 response = None
             sys.stdout.write("closed\n" if response is None else response.decode())
         return 0
+    if mode == "keepalive-post":
+        # Registrations on one kept connection: the first without an
+        # identity (refused before its body is read), the rest with one.
+        key = sys.stdin.read().strip()
+        for i, subject in enumerate(["", "CN=1234", "CN=1234"]):
+            params = {"REQUEST_METHOD": "POST", "REQUEST_URI": "/v1/register", "CONTENT_LENGTH": str(len(key))}
+            if subject:
+                params["HTTP_X_CLIENT_SUBJECT"] = subject
+            stdin = record(STDIN, key.encode()) + record(STDIN, b"")
+            sock.sendall(begin(keep_connection=True) + params_records(params) + stdin)
+            response = read_response(sock)
+            sys.stdout.write(("closed" if response is None else response.decode().split("\r\n")[0]) + "\n")
+        return 0
     if mode == "keepalive":
         for uri in sys.argv[3:5]:
             params = {"REQUEST_METHOD": "GET", "REQUEST_URI": uri}
