@@ -226,10 +226,21 @@ void Journal::append(const JournalEntry& entry) { append(std::vector<JournalEntr
 void Journal::append(const std::vector<JournalEntry>& entries) {
   std::string lines;
   for (const auto& e : entries) lines += format_journal_line(e);
-  auto fd = open_state_file(path_, O_WRONLY | O_CREAT | O_APPEND, "journal");
-  if (!fd) throw std::runtime_error(fd.error());
-  if (::write(fd->get(), lines.data(), lines.size()) != ssize_t(lines.size()))
-    throw std::runtime_error(system_error("cannot write journal", path_));
+  if (!appender_) {
+    auto fd = open_state_file(path_, O_WRONLY | O_CREAT | O_APPEND, "journal");
+    if (!fd) throw std::runtime_error(fd.error());
+    appender_ = std::move(*fd);
+  }
+  struct stat before {};
+  fstat(appender_.get(), &before);
+  if (::write(appender_.get(), lines.data(), lines.size()) != ssize_t(lines.size())) {
+    std::string error = system_error("cannot write journal", path_);
+    // No half line: the next one would run into it.
+    if (ftruncate(appender_.get(), before.st_size) != 0) {
+    }
+    appender_.reset();  // opened afresh next time (the disk may have room again)
+    throw std::runtime_error(error);
+  }
 }
 
 void Journal::rewrite(const std::vector<JournalEntry>& entries) {
@@ -260,9 +271,11 @@ void Journal::rewrite(const std::function<void(const EntryWriter&)>& produce) {
     throw std::runtime_error(error);
   }
   if (rename(tmp.c_str(), path_.c_str()) != 0) throw std::runtime_error(system_error("cannot replace journal", path_));
+  appender_.reset();  // the old file is gone: append to the new one
 }
 
 void Journal::clear() {
+  appender_.reset();
   if (unlink(path_.c_str()) != 0 && errno != ENOENT)
     throw std::runtime_error(system_error("cannot remove journal", path_));
 }

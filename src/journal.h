@@ -73,7 +73,8 @@ class Journal {
   Journal(std::string path, Fd lock) : path_(std::move(path)), lock_(std::move(lock)) {}
 
   std::string path_;
-  Fd lock_;  // flock'ed for as long as this Journal lives
+  Fd lock_;      // flock'ed for as long as this Journal lives
+  Fd appender_;  // the journal opened for appending, kept open until it is replaced
 };
 
 // The journal's line format, exposed for tests:

@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+#include <sys/resource.h>
+
 #include <filesystem>
 
 #include "fake_backend.h"
@@ -133,14 +136,24 @@ TEST_CASE("a journal that cannot be written refuses the registration (503) and l
   Fixture f;
   REQUIRE(f.registry->register_peer(Name{"1"}, *Address::parse("fde3:25fb:7f6c:1::1"), key_of(1)));
   auto before = f.pool();
-  std::filesystem::remove_all(f.dir);  // every later write fails
+  // As a full disk: a file size limit at the journal's size (EFBIG, with the
+  // signal it would raise ignored).
+  auto old_signal = signal(SIGXFSZ, SIG_IGN);
+  rlimit old_limit{};
+  getrlimit(RLIMIT_FSIZE, &old_limit);
+  rlimit limit = old_limit;
+  limit.rlim_cur = std::filesystem::file_size(f.journal->path());
+  setrlimit(RLIMIT_FSIZE, &limit);
   auto results = f.registry->register_batch({Fixture::intent("2", 2), Fixture::intent("1", 11)});
   for (const auto& r : results) {
     REQUIRE_FALSE(r);
     CHECK(r.error().kind == Refusal::Kind::Unavailable);
     CHECK(r.error().reason.find("cannot record the registration") != std::string::npos);
   }
+  setrlimit(RLIMIT_FSIZE, &old_limit);
+  signal(SIGXFSZ, old_signal);
   CHECK(f.pool() == before);
+  CHECK(std::filesystem::file_size(f.journal->path()) == limit.rlim_cur);  // no half line either
 }
 
 TEST_CASE("a line written ahead of a change the kernel refuses is superseded by the state before") {
