@@ -20,14 +20,17 @@ using namespace autowg;
 namespace {
 
 bool same(const JournalEntry& a, const JournalEntry& b) {
-  return a.name == b.name && a.key == b.key && a.created == b.created;
+  return a.name == b.name && a.key == b.key && a.created == b.created && a.serial == b.serial &&
+         a.issuer == b.issuer && a.not_after == b.not_after && a.removed == b.removed;
 }
 
 std::string describe(const JournalEntry& e) { return fuzz::printable(format_journal_line(e)); }
 
 void check_entry(const JournalEntry& entry) {
   FUZZ_CHECK(!entry.name.value.empty());
-  FUZZ_CHECK(!entry.key.is_zero());
+  // "evict NAME" carries a name only; "register ..." a valid key.
+  FUZZ_CHECK(entry.removed == entry.key.is_zero());
+  if (entry.removed) FUZZ_CHECK(entry.created == 0 && entry.serial.empty() && entry.issuer.empty());
   std::string line = format_journal_line(entry);
   FUZZ_CHECK(!line.empty() && line.back() == '\n' && line.find('\n') == line.size() - 1, describe(entry));
   auto back = parse_journal_line(std::string_view(line).substr(0, line.size() - 1));
