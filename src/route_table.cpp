@@ -167,22 +167,25 @@ class NetlinkRouteTable : public RouteTable {
     return std::nullopt;
   }
 
-  // The prefix of a dumped route when it is one of ours.
+  // The prefix of a dumped route when it is one of ours. The attributes are
+  // read in place (libnl's rtnl_route_parse would allocate a route object,
+  // its next hop and its addresses for each of 100 000 routes).
   std::optional<Prefix> ours(nlmsghdr* hdr, int index) const {
     if (hdr->nlmsg_type != RTM_NEWROUTE) return std::nullopt;
-    rtnl_route* parsed = nullptr;
-    if (rtnl_route_parse(hdr, &parsed) < 0) return std::nullopt;
-    RoutePtr route(parsed);
-    if (rtnl_route_get_family(route.get()) != AF_INET6 || rtnl_route_get_table(route.get()) != settings_.table ||
-        rtnl_route_get_protocol(route.get()) != settings_.protocol ||
-        (rtnl_route_get_flags(route.get()) & RTM_F_CLONED) || rtnl_route_get_nnexthops(route.get()) != 1 ||
-        rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(route.get(), 0)) != index)
+    nlattr* attrs[RTA_MAX + 1];
+    if (nlmsg_parse(hdr, sizeof(rtmsg), attrs, RTA_MAX, nullptr) < 0) return std::nullopt;
+    const auto* rtm = static_cast<const rtmsg*>(nlmsg_data(hdr));
+    uint32_t table = attrs[RTA_TABLE] ? nla_get_u32(attrs[RTA_TABLE]) : rtm->rtm_table;
+    if (rtm->rtm_family != AF_INET6 || table != settings_.table || rtm->rtm_protocol != settings_.protocol ||
+        (rtm->rtm_flags & RTM_F_CLONED) || attrs[RTA_MULTIPATH] || !attrs[RTA_OIF] ||
+        int(nla_get_u32(attrs[RTA_OIF])) != index)
       return std::nullopt;
-    nl_addr* dst = rtnl_route_get_dst(route.get());
-    if (!dst || nl_addr_get_len(dst) != 16) return std::nullopt;
-    Address::Bytes bytes;
-    std::memcpy(bytes.data(), nl_addr_get_binary_addr(dst), bytes.size());
-    return Prefix(Address(bytes), int(nl_addr_get_prefixlen(dst)));
+    Address::Bytes bytes{};  // no RTA_DST: the default route, ::/0
+    if (attrs[RTA_DST]) {
+      if (nla_len(attrs[RTA_DST]) != int(bytes.size())) return std::nullopt;
+      std::memcpy(bytes.data(), nla_data(attrs[RTA_DST]), bytes.size());
+    }
+    return Prefix(Address(bytes), rtm->rtm_dst_len);
   }
 
   // One request, as libnl-route builds it, appended to `batch`.
