@@ -87,9 +87,10 @@ void RouteSync::synced(const std::vector<Address>& held) {
 std::unique_ptr<RouteSync> follow_routes(Registry& registry, const std::string& interface,
                                          const RouteSettings& settings) {
   if (!settings.enabled()) return nullptr;
-  auto sync = std::make_unique<RouteSync>(make_netlink_route_table(interface, settings));
+  auto table = make_netlink_route_table(interface, settings);
+  log_event(LogLevel::Info, "routes", {{"routes", table->describe()}, {"action", "following the pool"}});
+  auto sync = std::make_unique<RouteSync>(std::move(table));
   registry.observe(sync.get());
-  log_event(LogLevel::Info, "routes", {{"routes", sync->table_.describe()}, {"action", "following the pool"}});
   return sync;
 }
 

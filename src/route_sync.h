@@ -39,7 +39,6 @@ class RouteSync : public PoolObserver {
   uint64_t failures() const { return failures_; }
 
  private:
-  friend std::unique_ptr<RouteSync> follow_routes(Registry&, const std::string&, const RouteSettings&);
   std::unique_ptr<RouteTable> owned_;
   RouteTable& table_;
   SyncReport last_;
