@@ -20,7 +20,7 @@ TEST_DEPS  = $(DEMO_DEPS) $(DEB_DEPS) kmod cpio systemd qemu-system-x86 linux-im
              prometheus python3-yaml $(FUZZ_DEPS)
 FUZZ_DEPS  = clang-14 libclang-rt-14-dev llvm-14
 
-.PHONY: all build sanitize-build test fuzz demo demo-multi deb bench deps build-deps test-deps demo-deps install clean
+.PHONY: all build sanitize-build test fuzz demo deb bench deps build-deps test-deps demo-deps install clean
 
 all: build
 
@@ -49,6 +49,7 @@ demo: demo-deps build
 
 # Two concentrators and a core router running BIRD: device routes announced
 # over OSPFv3, a server pinging the devices, and the clients failing over.
+.PHONY: demo-multi
 demo-multi: demo-deps build
 	tests/topology/run --demo $(BUILD)/src/autowg
 

@@ -54,6 +54,12 @@ const OptionSpec kOptions[] = {
      "keep a peer this long past its certificate's notAfter (default: 0); an expired certificate is refused"},
     {"idle-timeout", "SECONDS", kServe,
      "evict a pool peer with no handshake for this long (default: 0, off); checked at each re-read of the interface"},
+    {"route-table", "TABLE", kServe | kCleanup | kEvict,
+     "keep a route ADDRESS/128 dev IFACE for each registered device in this routing table, a number or main "
+     "(default: none), for BIRD to announce; cleanup removes them all"},
+    {"route-protocol", "N", kServe | kCleanup | kEvict,
+     "the protocol number of those routes, 5-255 (default: 51, \"autowg\" in /etc/iproute2/rt_protos.d); routes of "
+     "other protocols are never touched"},
     {"metrics-auth", "FILE", kServe,
      "file holding user:password for GET v1/metrics (default: the peers.json credential; neither: metrics off)"},
     {"auth-file", "FILE", kServe, "file holding user:password for peers.json (or env HTTP_AUTH)"},
@@ -65,12 +71,6 @@ const OptionSpec kOptions[] = {
     {"request-timeout", "SECONDS", kServe,
      "a request must arrive whole within this time, or its connection is dropped (default: 10)"},
     {"reconcile-interval", "SECONDS", kServe, "re-read the interface when the view is older (default: 60)"},
-    {"route-table", "TABLE", kServe | kCleanup | kEvict,
-     "keep a route ADDRESS/128 dev IFACE for each registered device in this routing table, a number or main "
-     "(default: none), for BIRD to announce; cleanup removes them all"},
-    {"route-protocol", "N", kServe | kCleanup | kEvict,
-     "the protocol number of those routes, 5-255 (default: 51, \"autowg\" in /etc/iproute2/rt_protos.d); routes of "
-     "other protocols are never touched"},
     {"log-format", "logfmt|json", kOnInterface, "log lines as logfmt (default) or as JSON objects, one per line"},
     {"state-dir", "DIR", kOnInterface, "runtime journal (default: /run/autowg)"},
     {"json", nullptr, kList, "print the answer as one JSON object"},
