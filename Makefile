@@ -9,11 +9,11 @@ FUZZ_SCRATCH   ?= $(FUZZ_BUILD)/corpus
 PREFIX         ?= /usr/local
 
 BUILD_DEPS = g++ meson ninja-build pkg-config libfcgi-dev libargh-dev rapidjson-dev \
-             libnl-genl-3-dev catch2 libssl-dev libsodium-dev libpcre2-dev scdoc \
+             libnl-genl-3-dev libnl-route-3-dev catch2 libssl-dev libsodium-dev libpcre2-dev scdoc \
              prometheus-cpp-dev
 # What make demo runs: namespaces, userspace WireGuard, nginx, spawn-fcgi, Prometheus.
 DEMO_DEPS  = openssl iproute2 iputils-ping procps python3 curl wireguard-tools wireguard-go nginx spawn-fcgi \
-             prometheus
+             prometheus bird2
 DEB_DEPS   = build-essential dpkg-dev debhelper fakeroot openssl
 TEST_DEPS  = $(DEMO_DEPS) $(DEB_DEPS) kmod cpio systemd qemu-system-x86 linux-image-amd64 busybox-static \
              lighttpd lighttpd-mod-openssl caddy apache2 libfcgi-bin lintian man-db \
@@ -48,6 +48,12 @@ fuzz:
 # certificates and ping the concentrator over real (userspace) WireGuard.
 demo: demo-deps build
 	tests/fleet/run --demo $(BUILD)/src/autowg
+
+# Two concentrators and a core router running BIRD: device routes announced
+# over OSPFv3, a server pinging the devices, and the clients failing over.
+.PHONY: demo-multi
+demo-multi: demo-deps build
+	tests/topology/run --demo $(BUILD)/src/autowg
 
 # The Debian packages autowg and autowg-client, built from a copy of the tree.
 deb: build-deps

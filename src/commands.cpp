@@ -10,6 +10,7 @@
 #include "log.h"
 #include "operations.h"
 #include "registry.h"
+#include "route_sync.h"
 
 namespace autowg {
 namespace {
@@ -36,6 +37,8 @@ Result<std::string> answer(const Config& config, const std::string& request) {
   if (!journal) return fail(journal.error());
   auto backend = make_backend(config.backend, config.interface);
   Registry registry(*backend, config.pool, &journal.value(), Clock::system(), config.reconcile_interval);
+  // Without a responder, evict withdraws the routes itself.
+  auto routes = follow_routes(registry, config.interface, config.routes);
   if (auto refused = registry.reconcile()) return fail(refused->reason);
   return run_request(registry, config.interface, request);
 }
@@ -77,6 +80,15 @@ int run_cleanup(const Config& config) {
   journal->clear();
   std::cout << "cleanup " << config.interface << ": removed " << report->removed << " pool peers, kept "
             << report->kept << " other peers\n";
+  if (config.routes.enabled()) {
+    auto table = make_netlink_route_table(config.interface, config.routes);
+    auto routes = remove_all_routes(*table);
+    if (!routes) {
+      std::cerr << "autowg: cleanup of " << config.interface << ": routes: " << routes.error() << "\n";
+      return 1;
+    }
+    std::cout << "cleanup " << config.interface << ": removed " << *routes << " routes (" << table->describe() << ")\n";
+  }
   return 0;
 }
 

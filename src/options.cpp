@@ -54,6 +54,12 @@ const OptionSpec kOptions[] = {
      "keep a peer this long past its certificate's notAfter (default: 0); an expired certificate is refused"},
     {"idle-timeout", "SECONDS", kServe,
      "evict a pool peer with no handshake for this long (default: 0, off); checked at each re-read of the interface"},
+    {"route-table", "TABLE", kServe | kCleanup | kEvict,
+     "keep a route ADDRESS/128 dev IFACE for each registered device in this routing table, a number or main "
+     "(default: none), for BIRD to announce; cleanup removes them all"},
+    {"route-protocol", "N", kServe | kCleanup | kEvict,
+     "the protocol number of those routes, 5-255 (default: 51, \"autowg\" in /etc/iproute2/rt_protos.d); routes of "
+     "other protocols are never touched"},
     {"metrics-auth", "FILE", kServe,
      "file holding user:password for GET v1/metrics (default: the peers.json credential; neither: metrics off)"},
     {"auth-file", "FILE", kServe, "file holding user:password for peers.json (or env HTTP_AUTH)"},
@@ -274,6 +280,18 @@ BackendKind parse_backend(const std::string& text) {
   refuse("--backend: '" + text + "' is not one of netlink, uapi, auto");
 }
 
+void fill_routes(Config& config, Parsed& p) {
+  if (p.params.count("route-protocol") && !p.params.count("route-table"))
+    refuse("--route-protocol only applies with --route-table");
+  if (!p.params.count("route-table")) return;
+  const std::string& table = p.params["route-table"];
+  auto number = table == "main" ? std::optional<uint32_t>(kMainTable) : parse_number<uint32_t>(table);
+  if (!number || *number == 0 || *number == 255)
+    refuse("--route-table: '" + table + "' is not main or a table number from 1 to 4294967295 other than 255 (local)");
+  config.routes.table = *number;
+  config.routes.protocol = uint8_t(parse_int("route-protocol", take(p, "route-protocol", std::to_string(kDefaultRouteProtocol)), 5, 255));
+}
+
 void fill_interface(Config& config, const std::string& name) {
   if (!valid_interface_name(name))
     refuse("'" + name + "' is not a valid interface name (1-15 bytes, no '/', ':' or blanks)");
@@ -379,6 +397,7 @@ Config parse_command_line(const std::vector<std::string>& args, const std::optio
   if (log_format != "logfmt" && log_format != "json")
     refuse("--log-format: '" + log_format + "' is not one of logfmt, json");
   config.log_format = log_format == "json" ? LogFormat::Json : LogFormat::Logfmt;
+  fill_routes(config, p);
 
   switch (config.command) {
     case Command::Address:

@@ -16,6 +16,7 @@
 #include "listen.h"
 #include "log.h"
 #include "naming.h"
+#include "route_table.h"
 #include "wireguard.h"
 
 namespace autowg {
@@ -46,6 +47,7 @@ struct Config {
   int request_timeout = 10;  // seconds
   LogFormat log_format = LogFormat::Logfmt;
   int reconcile_interval = 60;
+  RouteSettings routes;  // serve, cleanup, evict
 };
 
 // A startup refusal: what() is the one line printed before exit status 2.

@@ -21,6 +21,7 @@
 #include "metrics.h"
 #include "operations.h"
 #include "registry.h"
+#include "route_sync.h"
 #include "text.h"
 
 namespace autowg {
@@ -172,6 +173,7 @@ int serve(const Config& config) {
              {"peers_json", config.api.monitoring.peers_secret ? "on" : "off"},
              {"metrics", metrics ? "on" : "off"}, {"listen", config.listen.str()},
              {"max_connections", std::to_string(settings.max_connections)}});
+  auto routes = follow_routes(registry, config.interface, config.routes);
   Lifecycle lifecycle(config.lifecycle, registry, Clock::system().unix_seconds);
   if (metrics) lifecycle.observe([&](EvictionReason reason, size_t n) { metrics->evicted(reason, n); });
   if (auto error = lifecycle.load()) {

@@ -159,7 +159,7 @@ TEST_CASE("help and version") {
                              "--metans-template", "--keepalive", "--subject-param", "--verify-param", "--cert-param",
                              "--auth-file", "--state-dir", "--backend", "--listen"})
     CHECK(serve_help.find(option) != std::string::npos);
-  CHECK(help_text(Command::Cleanup).find("--route") == std::string::npos);
+  CHECK(help_text(Command::Cleanup).find("--route ") == std::string::npos);  // --route-table is cleanup's
 }
 
 TEST_CASE("the monitoring secret comes from HTTP_AUTH or --auth-file, not both") {
