@@ -4,16 +4,13 @@
 //   crl_bench load CRL CA_FILE COUNT
 //       RevocationList::load (the signatures checked against CA_FILE, as
 //       --crl-ca does) COUNT times; prints: revoked=N median_ms=M
-//   crl_bench swap NEW TARGET LOG PATTERN TIMEOUT_S [STATE_DIR]
+//   crl_bench swap NEW TARGET LOG PATTERN TIMEOUT_S
 //       renames NEW over TARGET (one rename(2), as `mv` does) and waits until
 //       a line containing PATTERN is appended to LOG (the responder's stderr);
-//       prints: ms=M, or fails after TIMEOUT_S seconds. With STATE_DIR also
-//       created_ms=C replaced_ms=R: when the first file was created in it and
-//       when one was renamed into it (the journal rewritten), or -1.
+//       prints: evict_ms=M, or fails after TIMEOUT_S seconds.
 // The responder logs an eviction after the kernel has acknowledged the
-// change and after it has rewritten its journal, so the line's arrival is
-// when the responder is done; the journal's rewrite begins once the kernel
-// has removed the peer.
+// change and after the journal's "evict NAME" line is written, so the
+// line's arrival is when the responder is done.
 #include <poll.h>
 #include <sys/inotify.h>
 #include <unistd.h>
@@ -55,16 +52,14 @@ int load(const std::string& crl, const std::string& ca, size_t count) {
 }
 
 int swap(const std::string& fresh, const std::string& target, const std::string& log, const std::string& pattern,
-         double timeout_s, const std::string& state_dir) {
+         double timeout_s) {
   int watch = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
   std::ifstream in(log);
   int log_watch = watch < 0 ? -1 : inotify_add_watch(watch, log.c_str(), IN_MODIFY);
-  int dir_watch = state_dir.empty() ? -1 : inotify_add_watch(watch, state_dir.c_str(), IN_CREATE | IN_MOVED_TO);
-  if (watch < 0 || !in || log_watch < 0 || (!state_dir.empty() && dir_watch < 0)) {
-    std::cerr << "crl_bench: cannot watch " << log << " " << state_dir << "\n";
+  if (watch < 0 || !in || log_watch < 0) {
+    std::cerr << "crl_bench: cannot watch " << log << "\n";
     return 2;
   }
-  double created_ms = -1, replaced_ms = -1;
   in.seekg(0, std::ios::end);
   std::string text;
   auto t0 = Clock::now();
@@ -84,20 +79,11 @@ int swap(const std::string& fresh, const std::string& target, const std::string&
     pollfd p{watch, POLLIN, 0};
     if (poll(&p, 1, int(left) + 1) > 0) {
       alignas(inotify_event) char buffer[4096];
-      ssize_t n;
-      while ((n = read(watch, buffer, sizeof buffer)) > 0) {
-        for (char* at = buffer; at < buffer + n;) {
-          auto* event = reinterpret_cast<inotify_event*>(at);
-          if (event->wd == dir_watch && (event->mask & IN_CREATE) && created_ms < 0) created_ms = ms_since(t0);
-          if (event->wd == dir_watch && (event->mask & IN_MOVED_TO) && replaced_ms < 0) replaced_ms = ms_since(t0);
-          at += sizeof(inotify_event) + event->len;
-        }
+      while (read(watch, buffer, sizeof buffer) > 0) {
       }
     }
   }
-  std::cout << "ms=" << ms_since(t0);
-  if (!state_dir.empty()) std::cout << " created_ms=" << created_ms << " replaced_ms=" << replaced_ms;
-  std::cout << "\n";
+  std::cout << "evict_ms=" << ms_since(t0) << "\n";
   close(watch);
   return 0;
 }
@@ -107,8 +93,7 @@ int swap(const std::string& fresh, const std::string& target, const std::string&
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.size() == 4 && args[0] == "load") return load(args[1], args[2], std::stoul(args[3]));
-  if ((args.size() == 6 || args.size() == 7) && args[0] == "swap")
-    return swap(args[1], args[2], args[3], args[4], std::stod(args[5]), args.size() == 7 ? args[6] : "");
-  std::cerr << "usage: crl_bench load CRL CA_FILE COUNT | crl_bench swap NEW TARGET LOG PATTERN TIMEOUT_S [STATE_DIR]\n";
+  if (args.size() == 6 && args[0] == "swap") return swap(args[1], args[2], args[3], args[4], std::stod(args[5]));
+  std::cerr << "usage: crl_bench load CRL CA_FILE COUNT | crl_bench swap NEW TARGET LOG PATTERN TIMEOUT_S\n";
   return 2;
 }
