@@ -25,17 +25,22 @@ void EventLoop::watch(int fd, uint32_t events, Handler handler) {
   if (epoll_ctl(epoll_.get(), known ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) != 0)
     throw std::system_error(errno, std::generic_category(), "epoll_ctl");
   handlers_[fd] = std::make_shared<Handler>(std::move(handler));
+  events_[fd] = events;
 }
 
 void EventLoop::change(int fd, uint32_t events) {
+  auto known = events_.find(fd);
+  if (known != events_.end() && known->second == events) return;  // a system call saved
   epoll_event ev{};
   ev.events = events;
   ev.data.fd = fd;
   if (epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, fd, &ev) != 0)
     throw std::system_error(errno, std::generic_category(), "epoll_ctl");
+  if (known != events_.end()) known->second = events;
 }
 
 void EventLoop::forget(int fd) {
+  events_.erase(fd);
   if (handlers_.erase(fd)) epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
 }
 

@@ -57,6 +57,7 @@ class EventLoop {
   Fd epoll_;
   bool running_ = false;
   std::unordered_map<int, std::shared_ptr<Handler>> handlers_;
+  std::unordered_map<int, uint32_t> events_;  // what each fd is watched for
   std::multimap<double, Timer> timers_;
   std::unordered_map<TimerId, std::multimap<double, Timer>::iterator> timer_index_;
   TimerId next_timer_ = 1;
