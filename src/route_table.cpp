@@ -13,6 +13,8 @@
 #include <cstring>
 #include <functional>
 
+#include "netlink_ptr.h"
+
 namespace autowg {
 namespace {
 
@@ -22,24 +24,15 @@ namespace {
 constexpr size_t kBatch = 256;
 constexpr int kReceiveTimeoutSeconds = 30;
 
-struct SocketFree {
-  void operator()(nl_sock* s) const { nl_socket_free(s); }
-};
-struct MessageFree {
-  void operator()(nl_msg* m) const { nlmsg_free(m); }
-};
-struct CallbackPut {
-  void operator()(nl_cb* cb) const { nl_cb_put(cb); }
-};
 struct RoutePut {
   void operator()(rtnl_route* r) const { rtnl_route_put(r); }
 };
 struct AddressPut {
   void operator()(nl_addr* a) const { nl_addr_put(a); }
 };
-using SocketPtr = std::unique_ptr<nl_sock, SocketFree>;
-using MessagePtr = std::unique_ptr<nl_msg, MessageFree>;
-using CallbackPtr = std::unique_ptr<nl_cb, CallbackPut>;
+using nl::CallbackPtr;
+using nl::MessagePtr;
+using nl::SocketPtr;
 using RoutePtr = std::unique_ptr<rtnl_route, RoutePut>;
 using AddressPtr = std::unique_ptr<nl_addr, AddressPut>;
 

@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "netlink_ptr.h"
+
 namespace autowg {
 namespace {
 
@@ -19,18 +21,9 @@ constexpr size_t kMessageSize = 64 * 1024;
 
 NetlinkCounters counters;
 
-struct SocketFree {
-  void operator()(nl_sock* s) const { nl_socket_free(s); }
-};
-struct MessageFree {
-  void operator()(nl_msg* m) const { nlmsg_free(m); }
-};
-struct CallbackPut {
-  void operator()(nl_cb* cb) const { nl_cb_put(cb); }
-};
-using SocketPtr = std::unique_ptr<nl_sock, SocketFree>;
-using MessagePtr = std::unique_ptr<nl_msg, MessageFree>;
-using CallbackPtr = std::unique_ptr<nl_cb, CallbackPut>;
+using nl::CallbackPtr;
+using nl::MessagePtr;
+using nl::SocketPtr;
 
 WgError error_from_errno(int err, const std::string& interface, const char* what) {
   std::string where = std::string(what) + " " + interface + ": ";
