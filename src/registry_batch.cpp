@@ -80,8 +80,7 @@ std::vector<Result<Registration, Refusal>> Registry::register_batch(std::vector<
       batch.emplace_back(next, *planned);
     }
     if (batch.empty()) continue;
-    // Written ahead: a line for a change that then fails is superseded below,
-    // or dropped at the next read of the interface (its key is not there).
+    // Written ahead: a line for a change that then fails is superseded below.
     int64_t created = clock_.unix_seconds();
     std::vector<JournalEntry> lines;
     lines.reserve(batch.size());
@@ -98,11 +97,18 @@ std::vector<Result<Registration, Refusal>> Registry::register_batch(std::vector<
       backend_.apply(change);
     } catch (const WgError& e) {
       Refusal refusal = refusal_from(e);
-      // The journal's last word for these names is their state before.
+      // The journal's last word for these names is their state before: their
+      // old key, or none (else a new name's line could, after a restart,
+      // claim a peer left at its address with that key, unnamed since a
+      // journal was lost).
       std::vector<JournalEntry> restore;
-      for (auto& [index, p] : batch)
-        if (auto it = by_name_.find(intents[index].name.value); it != by_name_.end())
+      for (auto& [index, p] : batch) {
+        const Name& name = intents[index].name;
+        if (auto it = by_name_.find(name.value); it != by_name_.end())
           restore.push_back(journal_entry(it->first, it->second));
+        else
+          restore.push_back(JournalEntry{.name = name, .key = {}, .removed = true});
+      }
       append_journal(restore);
       if (batch.size() == 1 || refusal.kind == Refusal::Kind::Unavailable) {
         for (auto& [index, p] : batch) results[index] = Failure<Refusal>{refusal};

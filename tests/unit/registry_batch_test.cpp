@@ -169,6 +169,24 @@ TEST_CASE("a line written ahead of a change the kernel refuses is superseded by 
   CHECK(again.named_count() == 1);  // device 1 keeps its name after a restart
 }
 
+TEST_CASE("a new name the kernel refuses is recorded as never registered, even over a peer already at its address") {
+  Fixture f;
+  // A pool peer with no known name (as after a lost journal), holding the
+  // address and key that device 5 then asks for.
+  auto address = *Address::parse("fde3:25fb:7f6c:1::5");
+  f.backend.device.peers.push_back(Peer{key_of(5), {AllowedIp::host(address)}, 0, 0, 0});
+  REQUIRE_FALSE(f.registry->reconcile());
+  f.backend.fail_next_apply = true;
+  CHECK_FALSE(f.registry->register_peer(Name{"5"}, address, key_of(5)));
+  auto entries = f.journal->load();
+  REQUIRE_FALSE(entries.empty());
+  CHECK(entries.back().name.value == "5");
+  CHECK(entries.back().removed);
+  Registry again(f.backend, kPool, &*f.journal, Clock::system(), 60.0);
+  REQUIRE_FALSE(again.reconcile());
+  CHECK(again.named_count() == 0);  // the refused registration named nothing
+}
+
 TEST_CASE("an eviction appends one journal line; after a restart the name is gone, the others stay") {
   Fixture f;
   REQUIRE(f.registry->register_batch({Fixture::intent("1", 1), Fixture::intent("2", 2)})[1]);
