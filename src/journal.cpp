@@ -235,9 +235,10 @@ void Journal::append(const std::vector<JournalEntry>& entries) {
   fstat(appender_.get(), &before);
   if (::write(appender_.get(), lines.data(), lines.size()) != ssize_t(lines.size())) {
     std::string error = system_error("cannot write journal", path_);
-    // No half line: the next one would run into it.
-    if (ftruncate(appender_.get(), before.st_size) != 0) {
-    }
+    // No half line: the next one would run into it. (Were it left, load()
+    // would skip that one line as malformed.)
+    if (ftruncate(appender_.get(), before.st_size) != 0)
+      error += "; " + system_error("cannot cut off the partial line", path_);
     appender_.reset();  // opened afresh next time (the disk may have room again)
     throw std::runtime_error(error);
   }
