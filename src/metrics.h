@@ -50,7 +50,9 @@ class Metrics {
 std::string_view route_label(Route route);
 std::string_view refusal_label(RefusalReason reason);
 
-// What /proc says of this process (for the process_* series).
+// This process's CPU time (clock_gettime), resident memory (/proc/self/statm),
+// open descriptors (/proc/self/fd) and start time (/proc/self/stat, read
+// once), for the process_* series.
 struct ProcessStats {
   double cpu_seconds = 0;
   double resident_bytes = 0;
