@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <string_view>
 
 namespace autowg {
@@ -59,10 +60,15 @@ void append_sample(std::string& out, std::string_view name, std::string_view suf
   out += '\n';
 }
 
-std::string number_text(double value) {
-  std::string text;
-  append_number(text, value);
-  return text;
+// A number in a label (a bucket's le, a quantile): as prometheus-cpp's own
+// serializer writes it (%.16g: le="0.0005", never "5e-04"), since a label's
+// text is part of the series' identity that queries and dashboards name.
+std::string label_number(double value) {
+  if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
+  if (std::isnan(value)) return "NaN";
+  char buffer[32];
+  int n = std::snprintf(buffer, sizeof buffer, "%.16g", value);
+  return std::string(buffer, n > 0 ? size_t(n) : 0);
 }
 
 std::string_view type_name(prometheus::MetricType type) {
@@ -106,7 +112,7 @@ std::string expose(const std::vector<prometheus::MetricFamily>& families) {
           break;
         case prometheus::MetricType::Summary:
           for (const auto& q : m.summary.quantile)
-            append_sample(out, name, "", m.label, "quantile", number_text(q.quantile), q.value);
+            append_sample(out, name, "", m.label, "quantile", label_number(q.quantile), q.value);
           append_sample(out, name, "_sum", m.label, "", "", m.summary.sample_sum);
           append_sample(out, name, "_count", m.label, "", "", double(m.summary.sample_count));
           break;
@@ -114,7 +120,7 @@ std::string expose(const std::vector<prometheus::MetricFamily>& families) {
           bool has_inf = false;
           for (const auto& b : m.histogram.bucket) {
             has_inf = has_inf || std::isinf(b.upper_bound);
-            append_sample(out, name, "_bucket", m.label, "le", number_text(b.upper_bound), double(b.cumulative_count));
+            append_sample(out, name, "_bucket", m.label, "le", label_number(b.upper_bound), double(b.cumulative_count));
           }
           if (!has_inf)
             append_sample(out, name, "_bucket", m.label, "le", "+Inf", double(m.histogram.sample_count));

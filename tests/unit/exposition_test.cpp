@@ -61,7 +61,7 @@ TEST_CASE("exposition: counters, gauges and histograms, with escapes, exactly as
   counter.label = {{"route", "a\"b\\c\nd"}, {"status", "200"}};
   counter.counter.value = 3;
   ClientMetric histogram;  // as prometheus-cpp collects one: the +Inf bucket included
-  histogram.histogram = {3, 7.1001, {{1, 0.0005}, {2, 0.25}, {3, inf}}};
+  histogram.histogram = {3, 7.1001, {{1, 0.0005}, {2, 0.25}, {3, inf}}};  // le="0.0005", not "5e-04"
   ClientMetric bare;  // without a +Inf bucket: one is written
   bare.label = {{"r", "x"}};
   bare.histogram = {2, 0.5, {{2, 1}}};
@@ -102,7 +102,7 @@ TEST_CASE("exposition: the same samples as prometheus-cpp's own TextSerializer")
   auto& family = prometheus::BuildCounter().Name("x_total").Help("x").Register(reference);
   family.Add({{"a", "1"}}).Increment(1e6);
   family.Add({{"a", "2"}}).Increment(123456789);
-  prometheus::BuildGauge().Name("g").Help("g\\n").Register(reference).Add({{"q", "\"\n"}}).Set(0.1);
+  prometheus::BuildGauge().Name("g").Help("g").Register(reference).Add({{"q", "\"\n"}}).Set(0.1);
   auto& h = prometheus::BuildHistogram().Name("y").Help("y").Register(reference).Add(
       {{"r", "q"}}, prometheus::Histogram::BucketBoundaries{0.001, 0.01, 1});
   for (int i = 0; i < 1000; ++i) h.Observe(i / 500.0);
