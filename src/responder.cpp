@@ -59,7 +59,9 @@ class LibfcgiRequest final : public HttpRequest {
   ~LibfcgiRequest() override {
     FCGX_Free(&request_, 0);
     // What libfcgi did not read (a body nobody asked for) must not reach the
-    // next request of the connection.
+    // next request of the connection. Once it has read STDIN to its end, it
+    // has read all that was sent.
+    if (stdin_at_end_) return;
     char scrap[4096];
     while (recv(channel_.libfcgi.get(), scrap, sizeof scrap, MSG_DONTWAIT) > 0) {
     }
@@ -88,6 +90,7 @@ class LibfcgiRequest final : public HttpRequest {
     std::string body(limit + 1, '\0');
     int got = FCGX_GetStr(body.data(), int(body.size()), request_.in);
     if (got < 0 || FCGX_GetError(request_.in) != 0) return Failure<BodyError>{BodyError::Incomplete};
+    stdin_at_end_ = size_t(got) < body.size();
     body.resize(size_t(got));
     if (body.size() > limit) return Failure<BodyError>{BodyError::TooLarge};
     if (*declared && body.size() < **declared) return Failure<BodyError>{BodyError::Incomplete};
@@ -120,6 +123,7 @@ class LibfcgiRequest final : public HttpRequest {
   LibfcgiChannel& channel_;
   bool too_large_ = false;
   bool has_body_ = false;
+  bool stdin_at_end_ = false;  // read_body met the end of STDIN
 };
 
 // The answer as STDOUT records of the client's request id, straight into the

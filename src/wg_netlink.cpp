@@ -5,11 +5,13 @@
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 #include <netlink/netlink.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <cerrno>
 #include <cstring>
 
+#include "fd.h"
 #include "netlink_ptr.h"
 
 namespace autowg {
@@ -133,7 +135,19 @@ class NetlinkBackend final : public Backend {
   const std::string& interface() const override { return interface_; }
   const char* name() const override { return "netlink"; }
 
-  uint64_t instance() override { return if_nametoindex(interface_.c_str()); }
+  // The interface's index: a new one means the interface was created anew.
+  // Asked on every registration, so through one socket kept for it (as
+  // if_nametoindex does, but without opening and closing a socket each time:
+  // a tenth of autowg's CPU per registration in the mTLS profile).
+  uint64_t instance() override {
+    if (!index_socket_) index_socket_ = Fd(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (!index_socket_) return if_nametoindex(interface_.c_str());
+    ifreq request{};
+    if (interface_.size() >= sizeof request.ifr_name) return 0;
+    std::memcpy(request.ifr_name, interface_.c_str(), interface_.size() + 1);
+    if (ioctl(index_socket_.get(), SIOCGIFINDEX, &request) != 0) return 0;
+    return uint64_t(unsigned(request.ifr_ifindex));
+  }
 
   std::string missing_reason() override {
     try {
@@ -352,6 +366,7 @@ class NetlinkBackend final : public Backend {
   std::string interface_;
   SocketPtr sock_;
   int family_ = -1;
+  Fd index_socket_;  // for SIOCGIFINDEX
 };
 
 }  // namespace
