@@ -80,11 +80,17 @@ Result<Fd> open_state_file(const std::string& path, int flags, const char* what)
   return fd;
 }
 
+// False with errno set. A short write (a disk with room for part of it) is
+// followed by another, which says why the rest does not fit (ENOSPC, EFBIG).
 bool write_all(int fd, std::string_view data) {
   while (!data.empty()) {
     ssize_t n = ::write(fd, data.data(), data.size());
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
+    if (n < 0) return false;
+    if (n == 0) {
+      errno = EIO;
+      return false;
+    }
     data.remove_prefix(size_t(n));
   }
   return true;
@@ -233,7 +239,7 @@ void Journal::append(const std::vector<JournalEntry>& entries) {
   }
   struct stat before {};
   fstat(appender_.get(), &before);
-  if (::write(appender_.get(), lines.data(), lines.size()) != ssize_t(lines.size())) {
+  if (!write_all(appender_.get(), lines)) {
     std::string error = system_error("cannot write journal", path_);
     // No half line: the next one would run into it. (Were it left, load()
     // would skip that one line as malformed.)

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <cstring>
 #include <filesystem>
 
 #include "fake_backend.h"
@@ -136,24 +137,28 @@ TEST_CASE("a journal that cannot be written refuses the registration (503) and l
   Fixture f;
   REQUIRE(f.registry->register_peer(Name{"1"}, *Address::parse("fde3:25fb:7f6c:1::1"), key_of(1)));
   auto before = f.pool();
-  // As a full disk: a file size limit at the journal's size (EFBIG, with the
-  // signal it would raise ignored).
+  // As a nearly full disk: a file size limit 10 bytes past the journal's
+  // size (part of a line is written, then EFBIG; the signal it would raise
+  // ignored).
+  auto size_before = std::filesystem::file_size(f.journal->path());
   auto old_signal = signal(SIGXFSZ, SIG_IGN);
   rlimit old_limit{};
   getrlimit(RLIMIT_FSIZE, &old_limit);
   rlimit limit = old_limit;
-  limit.rlim_cur = std::filesystem::file_size(f.journal->path());
+  limit.rlim_cur = size_before + 10;
   setrlimit(RLIMIT_FSIZE, &limit);
+  errno = EAGAIN;  // a stale errno must not become the reason
   auto results = f.registry->register_batch({Fixture::intent("2", 2), Fixture::intent("1", 11)});
   for (const auto& r : results) {
     REQUIRE_FALSE(r);
     CHECK(r.error().kind == Refusal::Kind::Unavailable);
     CHECK(r.error().reason.find("cannot record the registration") != std::string::npos);
+    CHECK(r.error().reason.find(std::strerror(EFBIG)) != std::string::npos);
   }
   setrlimit(RLIMIT_FSIZE, &old_limit);
   signal(SIGXFSZ, old_signal);
   CHECK(f.pool() == before);
-  CHECK(std::filesystem::file_size(f.journal->path()) == limit.rlim_cur);  // no half line either
+  CHECK(std::filesystem::file_size(f.journal->path()) == size_before);  // no half line either
 }
 
 TEST_CASE("a line written ahead of a change the kernel refuses is superseded by the state before") {
