@@ -75,9 +75,9 @@ std::string_view refusal_label(RefusalReason reason) {
   return kLabels[size_t(reason)];
 }
 
-// The first line of a small /proc file, read with one read(2) (iostreams
-// made the process series a third of a scrape's cost).
-std::string read_proc_line(const char* path) {
+// A small /proc file (its first KiB), read with one read(2): iostreams made
+// the process series a third of a scrape's cost.
+std::string read_proc_file(const char* path) {
   char text[1024];
   ssize_t n = -1;
   if (Fd fd(::open(path, O_RDONLY | O_CLOEXEC)); fd) n = ::read(fd.get(), text, sizeof text);
@@ -89,7 +89,7 @@ std::string read_proc_line(const char* path) {
 // parentheses and may hold blanks, start with the state, field 3.
 double process_start_time() {
   static const double start = [] {
-    std::string text = read_proc_line("/proc/self/stat");
+    std::string text = read_proc_file("/proc/self/stat");
     auto close = text.rfind(") ");
     if (close == std::string::npos) return 0.0;
     const char* at = text.c_str() + close + 2;
@@ -106,11 +106,14 @@ double process_start_time() {
 ProcessStats read_process_stats() {
   ProcessStats stats;
   timespec cpu{};
-  if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu) == 0) stats.cpu_seconds = double(cpu.tv_sec) + double(cpu.tv_nsec) / 1e9;
+  if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu) == 0)
+    stats.cpu_seconds = double(cpu.tv_sec) + double(cpu.tv_nsec) / 1e9;
   // statm: size, then resident, in pages.
-  std::string statm = read_proc_line("/proc/self/statm");
-  if (auto blank = statm.find(' '); blank != std::string::npos)
-    stats.resident_bytes = double(std::strtoull(statm.c_str() + blank + 1, nullptr, 10)) * double(sysconf(_SC_PAGESIZE));
+  std::string statm = read_proc_file("/proc/self/statm");
+  if (auto blank = statm.find(' '); blank != std::string::npos) {
+    double pages = double(std::strtoull(statm.c_str() + blank + 1, nullptr, 10));
+    stats.resident_bytes = pages * double(sysconf(_SC_PAGESIZE));
+  }
   stats.start_time = process_start_time();
   if (DIR* dir = opendir("/proc/self/fd")) {
     size_t count = 0;
