@@ -1,8 +1,10 @@
 #include "lifecycle.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "log.h"
+#include "text.h"
 
 namespace autowg {
 
@@ -48,7 +50,9 @@ std::optional<std::string> Lifecycle::load() {
 
 void Lifecycle::reload_crl() {
   if (settings_.crl_path.empty()) return;
+  auto started = std::chrono::steady_clock::now();
   auto crl = RevocationList::load(settings_.crl_path, settings_.crl_ca_path);
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!crl) {
     log_event(LogLevel::Error, "crl",
               {{"file", settings_.crl_path}, {"reason", crl.error()},
@@ -56,7 +60,9 @@ void Lifecycle::reload_crl() {
     return;
   }
   crl_ = std::move(*crl);
-  log_event(LogLevel::Info, "crl", {{"file", settings_.crl_path}, {"revoked", std::to_string(crl_.size())}});
+  log_event(LogLevel::Info, "crl",
+            {{"file", settings_.crl_path}, {"revoked", std::to_string(crl_.size())},
+             {"load_seconds", fixed_decimals(took, 4)}});
   sweep_revoked();
 }
 

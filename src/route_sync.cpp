@@ -1,10 +1,10 @@
 #include "route_sync.h"
 
 #include <chrono>
-#include <cstdio>
 #include <unordered_set>
 
 #include "log.h"
+#include "text.h"
 
 namespace autowg {
 namespace {
@@ -13,12 +13,6 @@ Prefix host(const Address& address) { return Prefix(address, 128); }
 
 double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-std::string fixed(double seconds) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.3f", seconds);
-  return text;
 }
 
 }  // namespace
@@ -80,7 +74,7 @@ void RouteSync::synced(const std::vector<Address>& held) {
              {"added", std::to_string(report.added)},
              {"removed", std::to_string(report.removed)},
              {"failed", std::to_string(report.failed)},
-             {"seconds", fixed(report.seconds)},
+             {"seconds", fixed_decimals(report.seconds, 3)},
              {"reason", reason.empty() ? "-" : reason}});
 }
 

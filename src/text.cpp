@@ -1,6 +1,7 @@
 #include "text.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdint>
 #include <cstring>
 
@@ -102,6 +103,12 @@ Result<std::string> checked_cn(std::string cn) {
   for (unsigned char c : cn)
     if (c < 0x20 || c == 0x7f) return fail("the CN holds a control character");
   return cn;
+}
+
+std::string fixed_decimals(double value, int decimals) {
+  char text[64];
+  int n = std::snprintf(text, sizeof text, "%.*f", decimals, value);
+  return std::string(text, n > 0 && size_t(n) < sizeof text ? size_t(n) : 0);
 }
 
 }  // namespace autowg

@@ -48,6 +48,9 @@ std::string escape_controls(std::string_view text);
 // "WHAT: <strerror(errno)>", for errors of system calls.
 std::string with_errno(std::string_view what);
 
+// A number with a fixed count of decimals (durations in log lines: 0.012).
+std::string fixed_decimals(double value, int decimals);
+
 // Strict UTF-8: no overlong forms, surrogates or values past U+10FFFF.
 bool valid_utf8(std::string_view s);
 

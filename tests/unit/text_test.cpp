@@ -88,3 +88,10 @@ TEST_CASE("system call errors carry their errno text") {
   errno = ENOENT;
   CHECK(with_errno("open /x") == "open /x: No such file or directory");
 }
+
+TEST_CASE("fixed_decimals: a fixed count of decimals, rounded") {
+  CHECK(fixed_decimals(0.0123456, 4) == "0.0123");
+  CHECK(fixed_decimals(1.5, 3) == "1.500");
+  CHECK(fixed_decimals(0.00005, 4) == "0.0001");
+  CHECK(fixed_decimals(12, 0) == "12");
+}
