@@ -7,6 +7,13 @@
 #include "text.h"
 
 namespace autowg {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
 
 std::string_view reason_name(EvictionReason reason) {
   switch (reason) {
@@ -29,15 +36,22 @@ void log_eviction(const Eviction& e, EvictionReason reason) {
              {"not_after", e.cert.not_after ? std::to_string(e.cert.not_after) : "-"}});
 }
 
+void Lifecycle::log_crl_loaded(double seconds) const {
+  log_event(LogLevel::Info, "crl",
+            {{"file", settings_.crl_path}, {"revoked", std::to_string(crl_.size())},
+             {"load_seconds", fixed_decimals(seconds, 4)}});
+}
+
 Lifecycle::Lifecycle(LifecycleSettings settings, Registry& registry, std::function<int64_t()> unix_now)
     : settings_(std::move(settings)), registry_(registry), now_(std::move(unix_now)) {}
 
 std::optional<std::string> Lifecycle::load() {
   if (!settings_.crl_path.empty()) {
+    auto started = std::chrono::steady_clock::now();
     auto crl = RevocationList::load(settings_.crl_path, settings_.crl_ca_path);
     if (!crl) return "--crl: " + crl.error();
     crl_ = std::move(*crl);
-    log_event(LogLevel::Info, "crl", {{"file", settings_.crl_path}, {"revoked", std::to_string(crl_.size())}});
+    log_crl_loaded(seconds_since(started));
   }
   if (!settings_.deny_path.empty()) {
     auto deny = DenyList::load(settings_.deny_path);
@@ -52,7 +66,7 @@ void Lifecycle::reload_crl() {
   if (settings_.crl_path.empty()) return;
   auto started = std::chrono::steady_clock::now();
   auto crl = RevocationList::load(settings_.crl_path, settings_.crl_ca_path);
-  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  double took = seconds_since(started);
   if (!crl) {
     log_event(LogLevel::Error, "crl",
               {{"file", settings_.crl_path}, {"reason", crl.error()},
@@ -60,9 +74,7 @@ void Lifecycle::reload_crl() {
     return;
   }
   crl_ = std::move(*crl);
-  log_event(LogLevel::Info, "crl",
-            {{"file", settings_.crl_path}, {"revoked", std::to_string(crl_.size())},
-             {"load_seconds", fixed_decimals(took, 4)}});
+  log_crl_loaded(took);
   sweep_revoked();
 }
 

@@ -71,6 +71,7 @@ class Lifecycle {
 
  private:
   void evict(const std::vector<std::string>& names, EvictionReason reason);
+  void log_crl_loaded(double seconds) const;
   void sweep_revoked();
   void sweep_denied();
 

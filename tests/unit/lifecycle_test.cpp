@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <regex>
+
 #include "fake_backend.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -76,6 +79,10 @@ TEST_CASE("a new CRL evicts exactly the peers whose serials it revokes, in one c
   CHECK(f.backend.applies == applies + 1);
   CHECK(f.logged("event=evict reason=revoked name=2 ip=fde3:25fb:7f6c:1::2"));
   CHECK(f.logged("serial=1002"));
+  bool timed = std::any_of(f.log.begin(), f.log.end(), [](const std::string& l) {
+    return std::regex_search(l, std::regex("event=crl file=\\S+ revoked=2 load_seconds=[0-9]+\\.[0-9]{4}"));
+  });
+  CHECK(timed);
   CHECK(lc->refusal(Name{"2"}, CertRecord{"1002", "", 0})->text == "the certificate (serial 1002) is revoked");
   CHECK_FALSE(lc->refusal(Name{"2"}, CertRecord{"1003", "", 0}));
 }
