@@ -153,14 +153,12 @@ Result<JournalEntry> parse_journal_line(std::string_view line) {
     if (space == std::string_view::npos) break;
     line.remove_prefix(space + 1);
   }
-  JournalEntry entry;
   if (fields.size() == 2 && fields[0] == "evict") {
     auto name = percent_decode(fields[1]);
     if (!name || !valid_text(*name, kMaxJournalName)) return fail("bad name");
-    entry.removed = true;
-    entry.name = Name{*name};
-    return entry;
+    return JournalEntry::eviction(Name{std::move(*name)});
   }
+  JournalEntry entry;
   if (fields.size() < 4 || fields[0] != "register") return fail("not a journal line");
   auto created = parse_number<int64_t>(fields[1]);
   if (!created) return fail("bad time");

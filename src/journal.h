@@ -31,6 +31,13 @@ struct JournalEntry {
   // A device whose peer was taken off (an eviction): "evict NAME". Later
   // lines supersede earlier ones, so a removal costs one line, not a rewrite.
   bool removed = false;
+
+  static JournalEntry eviction(Name name) {
+    JournalEntry entry;
+    entry.name = std::move(name);
+    entry.removed = true;
+    return entry;
+  }
 };
 
 // Lines longer than this are skipped at load, unread; names longer than

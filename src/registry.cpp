@@ -78,15 +78,15 @@ Result<Registry::Snapshot, Refusal> Registry::read_snapshot() {
   // A dump the kernel marks as interrupted (the interface changed meanwhile)
   // is read again, from scratch: what the aborted pass indexed is cleared.
   for (int attempt = 1;; ++attempt) {
-    auto snap = read_snapshot_once();
-    if (snap || attempt == 3 || !interrupted_) return snap;
+    bool interrupted = false;
+    auto snap = read_snapshot_once(interrupted);
+    if (snap || attempt == 3 || !interrupted) return snap;
     log_event(LogLevel::Info, "reconcile", {{"interface", backend_.interface()}, {"reason", snap.error().reason},
                                             {"action", "reading again"}});
   }
 }
 
-Result<Registry::Snapshot, Refusal> Registry::read_snapshot_once() {
-  interrupted_ = false;
+Result<Registry::Snapshot, Refusal> Registry::read_snapshot_once(bool& interrupted) {
   name_by_address_.clear();
   // Until the snapshot is adopted the view is not to be used.
   valid_ = false;
@@ -123,7 +123,7 @@ Result<Registry::Snapshot, Refusal> Registry::read_snapshot_once() {
       name_by_address_.insert(*it);
     });
   } catch (const WgError& e) {
-    interrupted_ = e.kind() == WgError::Kind::Interrupted;
+    interrupted = e.kind() == WgError::Kind::Interrupted;
     return Failure<Refusal>{refusal_from(e)};
   }
   if (!snap.info.public_key)
@@ -382,10 +382,7 @@ Result<std::vector<Eviction>, Refusal> Registry::evict(const std::vector<std::st
   for (const auto& e : evicted) {
     forget(e.name);
     if (observer_) observer_->removed(e.address);
-    JournalEntry line;
-    line.removed = true;
-    line.name = Name{e.name};
-    lines.push_back(std::move(line));
+    lines.push_back(JournalEntry::eviction(Name{e.name}));
   }
   // After the change: a line lost to a full disk leaves a name whose key is
   // no longer on the interface, which the next read drops.

@@ -225,8 +225,8 @@ class Registry {
     std::vector<Prefix> held;
   };
   Result<Snapshot, Refusal> read_snapshot();
-  Result<Snapshot, Refusal> read_snapshot_once();
-  bool interrupted_ = false;  // the last read failed as an interrupted dump
+  // `interrupted`: it failed because the kernel interrupted the dump.
+  Result<Snapshot, Refusal> read_snapshot_once(bool& interrupted);
   void adopt(Snapshot&& snapshot);
   std::optional<Refusal> refresh_if_stale();
   std::optional<Refusal> conflict(const Name& name, const Address& address, const WgKey& key) const;

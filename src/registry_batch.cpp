@@ -107,7 +107,7 @@ std::vector<Result<Registration, Refusal>> Registry::register_batch(std::vector<
         if (auto it = by_name_.find(name.value); it != by_name_.end())
           restore.push_back(journal_entry(it->first, it->second));
         else
-          restore.push_back(JournalEntry{.name = name, .key = {}, .removed = true});
+          restore.push_back(JournalEntry::eviction(name));
       }
       append_journal(restore);
       if (batch.size() == 1 || refusal.kind == Refusal::Kind::Unavailable) {

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "log.h"
 #include "text.h"
@@ -36,13 +37,20 @@ struct LibfcgiChannel {
 
 class LibfcgiRequest final : public HttpRequest {
  public:
-  // With the body when it has already all arrived (the usual case): one
-  // write for libfcgi to read, instead of two.
-  static Result<std::unique_ptr<LibfcgiRequest>> parse(const FcgiParams& params, LibfcgiChannel& channel,
-                                                       const FcgiGuard* complete_body = nullptr) {
-    std::unique_ptr<LibfcgiRequest> request(new LibfcgiRequest(channel));
+  // `complete_body`: the body, when it has already all arrived (the usual
+  // case): one write for libfcgi to read, instead of two. The connection's
+  // channel is opened with its first request.
+  static Result<std::unique_ptr<LibfcgiRequest>> parse(const FcgiParams& params,
+                                                       std::optional<LibfcgiChannel>& channel,
+                                                       const FcgiGuard* complete_body) {
+    if (!channel) {
+      auto opened = LibfcgiChannel::open();
+      if (!opened) return fail(opened.error());
+      channel = std::move(*opened);
+    }
+    std::unique_ptr<LibfcgiRequest> request(new LibfcgiRequest(*channel));
     FCGX_InitRequest(&request->request_, -1, 0);
-    request->request_.ipcFd = channel.libfcgi.get();  // lent: FCGX_Free(…, 0) leaves it open
+    request->request_.ipcFd = channel->libfcgi.get();  // lent: FCGX_Free(…, 0) leaves it open
     std::string records;
     fcgi::append_begin_request(records, 1, FCGI_RESPONDER, false);
     std::string encoded;
@@ -73,7 +81,6 @@ class LibfcgiRequest final : public HttpRequest {
     append_body(records, body, too_large);
     return send(records);
   }
-  bool has_body() const { return has_body_; }
 
   std::optional<std::string_view> param(std::string_view name) const override {
     const char* value = FCGX_GetParam(std::string(name).c_str(), request_.envp);
@@ -103,7 +110,6 @@ class LibfcgiRequest final : public HttpRequest {
 
   void append_body(std::string& records, std::string_view body, bool too_large) {
     too_large_ = too_large;
-    has_body_ = true;
     fcgi::append_stream(records, FCGI_STDIN, 1, body);
   }
 
@@ -122,7 +128,6 @@ class LibfcgiRequest final : public HttpRequest {
   FCGX_Request request_{};
   LibfcgiChannel& channel_;
   bool too_large_ = false;
-  bool has_body_ = false;
   bool stdin_at_end_ = false;  // read_body met the end of STDIN
 };
 
@@ -355,26 +360,18 @@ void Responder::advance(Connection& c) {
     close(c, "request aborted by the web server");
     return;
   }
+  bool body_ready = g.body_complete() || g.body_too_large();
+  bool body_sent = false;  // handed to libfcgi with the params, in this call
   if (!c.request) {
-    if (!c.channel) {
-      auto channel = LibfcgiChannel::open();
-      if (!channel) {
-        log_event(LogLevel::Error, "fastcgi", {{"reason", channel.error()}, {"action", "connection dropped"}});
-        close(c, nullptr);
-        return;
-      }
-      c.channel = std::move(*channel);
-    }
-    bool complete = g.body_complete() || g.body_too_large();
-    auto request = LibfcgiRequest::parse(g.params(), *c.channel, complete ? &g : nullptr);
+    auto request = LibfcgiRequest::parse(g.params(), c.channel, body_ready ? &g : nullptr);
     if (!request) {
       log_event(LogLevel::Error, "fastcgi", {{"reason", request.error()}, {"action", "connection dropped"}});
       close(c, nullptr);
       return;
     }
     c.request = std::move(*request);
+    body_sent = body_ready;
   }
-  bool body_ready = g.body_complete() || g.body_too_large();
   if (!body_ready && !c.checked_early) {
     // Identity (and the route, and a declared length) are checked before the
     // body: a client that is refused anyway cannot hold its connection open
@@ -396,7 +393,7 @@ void Responder::advance(Connection& c) {
     }
   }
   if (!body_ready) return;
-  if (!c.request->has_body() && !c.request->supply_body(g.body(), g.body_too_large())) {
+  if (!body_sent && !c.request->supply_body(g.body(), g.body_too_large())) {
     log_event(LogLevel::Error, "fastcgi", {{"reason", with_errno("handing the body to libfcgi")}});
     close(c, nullptr);
     return;

@@ -292,9 +292,7 @@ TEST_CASE("an over-long journal line is skipped in bounded memory; the others lo
 }
 
 TEST_CASE("an eviction is one line, and a later line for the name supersedes it") {
-  JournalEntry removal;
-  removal.removed = true;
-  removal.name = Name{"a b"};
+  auto removal = JournalEntry::eviction(Name{"a b"});
   CHECK(format_journal_line(removal) == "evict a%20b\n");
   auto parsed = parse_journal_line("evict a%20b");
   REQUIRE(parsed);
