@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 
 #include "log.h"
 #include "text.h"
@@ -36,10 +37,14 @@ void log_eviction(const Eviction& e, EvictionReason reason) {
              {"not_after", e.cert.not_after ? std::to_string(e.cert.not_after) : "-"}});
 }
 
-void Lifecycle::log_crl_loaded(double seconds) const {
-  log_event(LogLevel::Info, "crl",
-            {{"file", settings_.crl_path}, {"revoked", std::to_string(crl_.size())},
-             {"load_seconds", fixed_decimals(seconds, 4)}});
+void Lifecycle::log_crl_loaded(double seconds, std::optional<size_t> evicted) const {
+  std::string revoked = std::to_string(crl_.size()), load_seconds = fixed_decimals(seconds, 4);
+  if (evicted)
+    log_event(LogLevel::Info, "crl",
+              {{"file", settings_.crl_path}, {"revoked", revoked}, {"evicted", std::to_string(*evicted)},
+               {"load_seconds", load_seconds}});
+  else
+    log_event(LogLevel::Info, "crl", {{"file", settings_.crl_path}, {"revoked", revoked}, {"load_seconds", load_seconds}});
 }
 
 Lifecycle::Lifecycle(LifecycleSettings settings, Registry& registry, std::function<int64_t()> unix_now)
@@ -48,10 +53,10 @@ Lifecycle::Lifecycle(LifecycleSettings settings, Registry& registry, std::functi
 std::optional<std::string> Lifecycle::load() {
   if (!settings_.crl_path.empty()) {
     auto started = std::chrono::steady_clock::now();
-    auto crl = RevocationList::load(settings_.crl_path, settings_.crl_ca_path);
+    auto crl = RevocationList::load(settings_.crl_path, settings_.crl_ca_path, &crl_cas_);
     if (!crl) return "--crl: " + crl.error();
     crl_ = std::move(*crl);
-    log_crl_loaded(seconds_since(started));
+    log_crl_loaded(seconds_since(started), std::nullopt);
   }
   if (!settings_.deny_path.empty()) {
     auto deny = DenyList::load(settings_.deny_path);
@@ -65,7 +70,7 @@ std::optional<std::string> Lifecycle::load() {
 void Lifecycle::reload_crl() {
   if (settings_.crl_path.empty()) return;
   auto started = std::chrono::steady_clock::now();
-  auto crl = RevocationList::load(settings_.crl_path, settings_.crl_ca_path);
+  auto crl = RevocationList::load(settings_.crl_path, settings_.crl_ca_path, &crl_cas_);
   double took = seconds_since(started);
   if (!crl) {
     log_event(LogLevel::Error, "crl",
@@ -73,9 +78,11 @@ void Lifecycle::reload_crl() {
                {"action", "ignored; the previous list (" + std::to_string(crl_.size()) + " revoked) stays"}});
     return;
   }
-  crl_ = std::move(*crl);
-  log_crl_loaded(took);
-  sweep_revoked();
+  // The evictions first: neither freeing the previous list nor the line
+  // that tells of the new one need hold them up.
+  RevocationList previous = std::exchange(crl_, std::move(*crl));
+  size_t evicted = sweep_revoked();
+  log_crl_loaded(took, evicted);
 }
 
 void Lifecycle::reload_deny_list() {
@@ -108,14 +115,14 @@ void Lifecycle::sweep_all() {
   sweep_idle();
 }
 
-void Lifecycle::sweep_revoked() {
+size_t Lifecycle::sweep_revoked() {
   std::vector<std::string> doomed;
   crl_.visit_serials([&](const std::string& serial) {
     auto names = registry_.names_with_serial(
         serial, [&](const CertRecord& cert) { return crl_.revoked(cert.serial, cert.issuer); });
     doomed.insert(doomed.end(), names.begin(), names.end());
   });
-  evict(doomed, EvictionReason::Revoked);
+  return evict(doomed, EvictionReason::Revoked);
 }
 
 void Lifecycle::sweep_denied() {
@@ -139,17 +146,18 @@ int64_t Lifecycle::next_expiry() const {
 
 // One change for all of them; names that are not registered (a deny list
 // names devices that may never have come) are simply not there.
-void Lifecycle::evict(const std::vector<std::string>& names, EvictionReason reason) {
-  if (names.empty()) return;
+size_t Lifecycle::evict(const std::vector<std::string>& names, EvictionReason reason) {
+  if (names.empty()) return 0;
   auto evicted = registry_.evict(names);
   if (!evicted) {
     log_event(LogLevel::Error, "evict",
               {{"reason", std::string(reason_name(reason))}, {"error", evicted.error().reason},
                {"action", "tried again at the next change or sweep"}});
-    return;
+    return 0;
   }
   for (const auto& e : *evicted) log_eviction(e, reason);
   if (observer_ && !evicted->empty()) observer_(reason, evicted->size());
+  return evicted->size();
 }
 
 }  // namespace autowg

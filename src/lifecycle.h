@@ -70,15 +70,16 @@ class Lifecycle {
   void observe(Observer observer) { observer_ = std::move(observer); }
 
  private:
-  void evict(const std::vector<std::string>& names, EvictionReason reason);
-  void log_crl_loaded(double seconds) const;
-  void sweep_revoked();
+  size_t evict(const std::vector<std::string>& names, EvictionReason reason);
+  void log_crl_loaded(double seconds, std::optional<size_t> evicted) const;
+  size_t sweep_revoked();
   void sweep_denied();
 
   LifecycleSettings settings_;
   Registry& registry_;
   std::function<int64_t()> now_;
   RevocationList crl_;
+  CrlCaCache crl_cas_;
   DenyList deny_;
   Observer observer_;
 };

@@ -5,15 +5,19 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <sys/stat.h>
 
+#include <algorithm>
 #include <cstring>
 #include <ctime>
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "bounded_read.h"
 #include "cert_params.h"
 #include "certificate.h"
+#include "crl_reader.h"
 #include "text.h"
 
 namespace autowg {
@@ -94,18 +98,76 @@ Result<std::vector<X509Ptr>> load_ca_certificates(const std::string& path) {
   return cas;
 }
 
+// What tells one version of a file from another without reading it.
+struct FileIdentity {
+  dev_t device = 0;
+  ino_t inode = 0;
+  off_t size = 0;
+  timespec modified{}, changed{};
+  bool operator==(const FileIdentity& o) const {
+    return device == o.device && inode == o.inode && size == o.size && modified.tv_sec == o.modified.tv_sec &&
+           modified.tv_nsec == o.modified.tv_nsec && changed.tv_sec == o.changed.tv_sec &&
+           changed.tv_nsec == o.changed.tv_nsec;
+  }
+};
+
+std::optional<FileIdentity> identity_of(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return std::nullopt;
+  return FileIdentity{st.st_dev, st.st_ino, st.st_size, st.st_mtim, st.st_ctim};
+}
+
+struct NameFree {
+  void operator()(X509_NAME* n) const { X509_NAME_free(n); }
+};
+struct AlgorFree {
+  void operator()(X509_ALGOR* a) const { X509_ALGOR_free(a); }
+};
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+
+bool same_bytes(DerBytes a, DerBytes b) { return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin()); }
+
+// Whether `key` made the CRL's signature: a digest and a key type named by
+// the algorithm (or a key type that hashes itself, as Ed25519 does) are
+// checked over the signed bytes as they are in the file. Algorithms with
+// parameters of their own (RSA-PSS) go through OpenSSL's whole CRL, which
+// reads them.
+bool signed_by(const CrlParts& parts, EVP_PKEY* key) {
+  // RFC 5280 5.1.1.2: the algorithm inside the signed part must be the same.
+  if (!same_bytes(parts.algorithm, parts.inner_algorithm)) return false;
+  const unsigned char* p = parts.algorithm.data();
+  std::unique_ptr<X509_ALGOR, AlgorFree> algorithm(d2i_X509_ALGOR(nullptr, &p, long(parts.algorithm.size())));
+  int digest = NID_undef, key_type = NID_undef;
+  if (!algorithm || !OBJ_find_sigid_algs(OBJ_obj2nid(algorithm->algorithm), &digest, &key_type)) return false;
+  if (digest == NID_undef && key_type != NID_ED25519 && key_type != NID_ED448) {
+    const unsigned char* whole = parts.whole.data();
+    CrlPtr crl(d2i_X509_CRL(nullptr, &whole, long(parts.whole.size())));
+    return crl && X509_CRL_verify(crl.get(), key) == 1;
+  }
+  if (!EVP_PKEY_is_a(key, OBJ_nid2sn(key_type))) return false;
+  const EVP_MD* md = digest == NID_undef ? nullptr : EVP_get_digestbynid(digest);
+  if (digest != NID_undef && !md) return false;
+  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  return ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, md, nullptr, key) == 1 &&
+         EVP_DigestVerify(ctx.get(), parts.signature.data(), parts.signature.size(), parts.signed_part.data(),
+                          parts.signed_part.size()) == 1;
+}
+
 // Whether a CA certificate named as the CRL's issuer signed it; the error
 // says what is missing.
-Result<bool> check_signature(X509_CRL* crl, const std::vector<X509Ptr>& cas, const std::string& issuer) {
+Result<bool> check_signature(const CrlParts& parts, const X509_NAME* issuer_name, const std::vector<X509Ptr>& cas,
+                             const std::string& issuer) {
   bool named = false, may_sign = false;
   for (const auto& ca : cas) {
-    if (X509_NAME_cmp(X509_get_subject_name(ca.get()), X509_CRL_get_issuer(crl)) != 0) continue;
+    if (X509_NAME_cmp(X509_get_subject_name(ca.get()), issuer_name) != 0) continue;
     named = true;
     // No keyUsage extension at all reads as "every usage".
     if (!(X509_get_key_usage(ca.get()) & KU_CRL_SIGN)) continue;
     may_sign = true;
     EVP_PKEY* key = X509_get0_pubkey(ca.get());
-    if (key && X509_CRL_verify(crl, key) == 1) return true;
+    if (key && signed_by(parts, key)) return true;
   }
   ERR_clear_error();
   if (!named) return fail("no CA certificate has the CRL's issuer '" + issuer + "' as its subject");
@@ -121,12 +183,34 @@ int64_t unix_time(const ASN1_TIME* time) {
 
 }  // namespace
 
-Result<RevocationList> RevocationList::load(const std::string& crl_path, const std::string& ca_path) {
+struct CrlCaCache::Cached {
+  std::string path;
+  FileIdentity identity;
   std::vector<X509Ptr> cas;
+};
+
+CrlCaCache::CrlCaCache() = default;
+CrlCaCache::~CrlCaCache() = default;
+
+Result<RevocationList> RevocationList::load(const std::string& crl_path, const std::string& ca_path,
+                                            CrlCaCache* cache) {
+  std::vector<X509Ptr> read_now;
+  const std::vector<X509Ptr>* cas = &read_now;
   if (!ca_path.empty()) {
-    auto loaded = load_ca_certificates(ca_path);
-    if (!loaded) return fail(loaded.error());
-    cas = std::move(*loaded);
+    // Taken before the read: a file that changes in between is read again next time.
+    auto identity = identity_of(ca_path);
+    const CrlCaCache::Cached* cached = cache ? cache->cached_.get() : nullptr;
+    if (cached && identity && cached->path == ca_path && cached->identity == *identity) {
+      cas = &cached->cas;
+    } else {
+      auto loaded = load_ca_certificates(ca_path);
+      if (!loaded) return fail(loaded.error());
+      read_now = std::move(*loaded);
+      if (cache && identity) {
+        cache->cached_.reset(new CrlCaCache::Cached{ca_path, *identity, std::move(read_now)});
+        cas = &cache->cached_->cas;
+      }
+    }
   }
   auto data = read_file_bounded(crl_path, kMaxFileSize);
   if (!data) return fail(data.error());
@@ -134,29 +218,37 @@ Result<RevocationList> RevocationList::load(const std::string& crl_path, const s
   RevocationList list;
   size_t crls = 0;
   auto add = [&](const unsigned char* der, long len) -> Result<bool> {
-    const unsigned char* p = der;
-    CrlPtr crl(d2i_X509_CRL(nullptr, &p, len));
-    if (!crl || p != der + len) return fail("not a CRL (truncated or malformed DER)");
-    std::string issuer = name_text(X509_CRL_get_issuer(crl.get()));
+    auto parts = read_crl(DerBytes(der, size_t(len)));
+    if (!parts) return fail("not a CRL (truncated or malformed DER: " + parts.error() + ")");
+    const unsigned char* p = parts->issuer.data();
+    std::unique_ptr<X509_NAME, NameFree> issuer_name(d2i_X509_NAME(nullptr, &p, long(parts->issuer.size())));
+    if (!issuer_name || p != parts->issuer.data() + parts->issuer.size())
+      return fail("not a CRL (truncated or malformed DER: the issuer is not a Name)");
+    std::string issuer = name_text(issuer_name.get());
     if (!ca_path.empty()) {
-      auto signed_ok = check_signature(crl.get(), cas, issuer);
+      auto signed_ok = check_signature(*parts, issuer_name.get(), *cas, issuer);
       if (!signed_ok) return fail(signed_ok.error() + " in " + ca_path);
     }
     auto [it, added] = list.by_issuer_text_.try_emplace(issuer, list.issuers_.size());
     if (added) {
       list.issuers_.push_back(issuer);
       list.serials_.emplace_back();
-      list.by_issuer_text_.try_emplace(name_text(X509_CRL_get_issuer(crl.get()), false), it->second);
+      list.by_issuer_text_.try_emplace(name_text(issuer_name.get(), false), it->second);
     }
     auto& serials = list.serials_[it->second];
-    STACK_OF(X509_REVOKED)* revoked = X509_CRL_get_REVOKED(crl.get());
-    for (int i = 0; i < sk_X509_REVOKED_num(revoked); ++i) {
+    serials.reserve(serials.size() + parts->serials.size());
+    for (const auto& integer : parts->serials) {
       // A serial longer than any certificate autowg accepts can match none.
-      auto serial = serial_text(X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(revoked, i)));
-      if (serial) list.size_ += serials.insert(std::move(*serial)).second;
+      auto serial = serial_from_integer(integer);
+      if (serial) serials.push_back(std::move(*serial));
     }
-    int64_t next = unix_time(X509_CRL_get0_nextUpdate(crl.get()));
-    if (next != 0 && (list.next_update_ == 0 || next < list.next_update_)) list.next_update_ = next;
+    if (!parts->next_update.empty()) {
+      p = parts->next_update.data();
+      std::unique_ptr<ASN1_TIME, decltype(&ASN1_TIME_free)> time(
+          d2i_ASN1_TIME(nullptr, &p, long(parts->next_update.size())), ASN1_TIME_free);
+      int64_t next = unix_time(time.get());
+      if (next != 0 && (list.next_update_ == 0 || next < list.next_update_)) list.next_update_ = next;
+    }
     ++crls;
     return true;
   };
@@ -164,6 +256,11 @@ Result<RevocationList> RevocationList::load(const std::string& crl_path, const s
   ERR_clear_error();
   if (!read) return fail("CRL file " + crl_path + ": " + read.error());
   if (crls == 0) return fail("CRL file " + crl_path + " holds no CRL");
+  for (auto& serials : list.serials_) {
+    std::sort(serials.begin(), serials.end());
+    serials.erase(std::unique(serials.begin(), serials.end()), serials.end());
+    list.size_ += serials.size();
+  }
   return list;
 }
 
@@ -172,9 +269,9 @@ bool RevocationList::revoked(std::string_view serial, std::string_view issuer) c
   if (!canonical) return false;
   if (!issuer.empty())
     if (auto it = by_issuer_text_.find(std::string(issuer)); it != by_issuer_text_.end())
-      return serials_[it->second].count(*canonical) > 0;
+      return std::binary_search(serials_[it->second].begin(), serials_[it->second].end(), *canonical);
   for (const auto& serials : serials_)
-    if (serials.count(*canonical)) return true;
+    if (std::binary_search(serials.begin(), serials.end(), *canonical)) return true;
   return false;
 }
 

@@ -9,15 +9,32 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "result.h"
 
 namespace autowg {
+
+// The CA certificates of a --crl-ca file, parsed once and kept between
+// loads while the file stays the same (device, inode, size, modification
+// and change times): a new CRL is then checked without reading the CAs
+// again, which under OpenSSL 3 costs as much as checking the signature.
+class CrlCaCache {
+ public:
+  CrlCaCache();
+  ~CrlCaCache();
+  CrlCaCache(const CrlCaCache&) = delete;
+  CrlCaCache& operator=(const CrlCaCache&) = delete;
+
+ private:
+  friend class RevocationList;
+  struct Cached;
+  std::unique_ptr<Cached> cached_;
+};
 
 class RevocationList {
  public:
@@ -29,8 +46,9 @@ class RevocationList {
   // `ca_path` empty: the signatures are not checked. Fails on a file that is
   // missing, over kMaxFileSize, truncated, holds anything but CRLs, or holds
   // a CRL that no CA certificate of `ca_path` has signed; the error says
-  // which and where.
-  static Result<RevocationList> load(const std::string& crl_path, const std::string& ca_path);
+  // which and where. With `cache`, the CA file is read only when it changed.
+  static Result<RevocationList> load(const std::string& crl_path, const std::string& ca_path,
+                                     CrlCaCache* cache = nullptr);
 
   // `serial` as normalise_serial takes it (canonical text, or nginx's hex).
   // `issuer` is RFC 2253 text as read_certificate or nginx's
@@ -46,8 +64,8 @@ class RevocationList {
   // Every revoked serial (canonical), once per issuer that revoked it.
   template <typename Visit>
   void visit_serials(Visit&& visit) const {
-    for (const auto& set : serials_)
-      for (const auto& serial : set) visit(serial);
+    for (const auto& serials : serials_)
+      for (const auto& serial : serials) visit(serial);
   }
 
   // Revoked serials, over all issuers.
@@ -60,7 +78,7 @@ class RevocationList {
 
  private:
   std::vector<std::string> issuers_;
-  std::vector<std::unordered_set<std::string>> serials_;    // one set per issuer, as issuers_
+  std::vector<std::vector<std::string>> serials_;          // per issuer, as issuers_: sorted, each once
   std::unordered_map<std::string, size_t> by_issuer_text_;  // both spellings of each issuer → index
   size_t size_ = 0;
   int64_t next_update_ = 0;

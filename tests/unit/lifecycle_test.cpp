@@ -80,7 +80,7 @@ TEST_CASE("a new CRL evicts exactly the peers whose serials it revokes, in one c
   CHECK(f.logged("event=evict reason=revoked name=2 ip=fde3:25fb:7f6c:1::2"));
   CHECK(f.logged("serial=1002"));
   bool timed = std::any_of(f.log.begin(), f.log.end(), [](const std::string& l) {
-    return std::regex_search(l, std::regex("event=crl file=\\S+ revoked=2 load_seconds=[0-9]+\\.[0-9]{4}"));
+    return std::regex_search(l, std::regex("event=crl file=\\S+ revoked=2 evicted=1 load_seconds=[0-9]+\\.[0-9]{4}"));
   });
   CHECK(timed);
   CHECK(lc->refusal(Name{"2"}, CertRecord{"1002", "", 0})->text == "the certificate (serial 1002) is revoked");

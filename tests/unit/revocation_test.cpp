@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <cstdio>
 #include <ctime>
+#include <filesystem>
 
 #include "certificate.h"
 #include "pki_fixture.h"
@@ -156,4 +158,30 @@ TEST_CASE("an empty CRL revokes nothing; no CRL revokes nothing") {
   CHECK_FALSE(none.revoked("123", "CN=Fleet CA,O=Fleet"));
   CHECK(none.issuer().empty());
   CHECK(none.next_update() == 0);
+}
+
+TEST_CASE("with a cache, the CA file is read again when it changes") {
+  FleetCa ca;
+  CrlCaCache cache;
+  std::string crl_path = ca.files.write("crl.pem", pem(ca.crl.get()));
+  REQUIRE(RevocationList::load(crl_path, ca.ca_path, &cache));
+  REQUIRE(RevocationList::load(crl_path, ca.ca_path, &cache));  // from the cache
+  // The CA gets a new key: the file is replaced, the old CRL no longer verifies.
+  Key new_key_ = new_key();
+  Cert renewed = make_certificate(new_key_.get(), "Fleet CA", "02", nullptr, nullptr, true);
+  ca.files.write("ca.pem.new", pem(renewed.get()));
+  REQUIRE(std::rename((ca.files.dir() + "/ca.pem.new").c_str(), ca.ca_path.c_str()) == 0);
+  auto old = RevocationList::load(crl_path, ca.ca_path, &cache);
+  REQUIRE_FALSE(old);
+  CHECK(old.error().find("does not verify") != std::string::npos);
+  std::string renewed_crl = ca.files.write("renewed.pem", pem(make_crl(renewed.get(), new_key_.get(), {"77"}).get()));
+  auto list = RevocationList::load(renewed_crl, ca.ca_path, &cache);
+  REQUIRE(list);
+  CHECK(list->revoked("77"));
+  // A CA file that is gone is an error, not the cached certificates.
+  std::filesystem::remove(ca.ca_path);
+  CHECK(load_error(renewed_crl, ca.ca_path) != "loaded");
+  auto gone = RevocationList::load(renewed_crl, ca.ca_path, &cache);
+  REQUIRE_FALSE(gone);
+  CHECK(gone.error().find("cannot open") != std::string::npos);
 }
