@@ -71,7 +71,8 @@ const OptionSpec kOptions[] = {
     {"request-timeout", "SECONDS", kServe,
      "a request must arrive whole within this time, or its connection is dropped (default: 10)"},
     {"reconcile-interval", "SECONDS", kServe,
-     "re-read the whole interface this often, and before a request when the view is older (default: 60)"},
+     "re-read the whole interface this often, and before a request when the view is older; while registrations "
+     "keep coming, up to twice that (default: 60)"},
     {"log-format", "logfmt|json", kOnInterface, "log lines as logfmt (default) or as JSON objects, one per line"},
     {"state-dir", "DIR", kOnInterface, "runtime journal (default: /run/autowg)"},
     {"json", nullptr, kList, "print the answer as one JSON object"},

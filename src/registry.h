@@ -106,8 +106,11 @@ class Registry {
   std::optional<Refusal> reconcile();
   // The same, when the view is older than the bound (or the interface was
   // re-created): what a periodic timer calls, so that it and the requests
-  // that find the view old never read the interface twice in a row.
+  // that find the view old never read the interface twice in a row. While
+  // registrations come less than kHerdPause apart, a view up to twice the
+  // bound is kept, so that a herd is not held up by the read.
   std::optional<Refusal> refresh() { return refresh_if_stale(); }
+  static constexpr double kHerdPause = 1.0;
 
   // At most one; null: nobody.
   void observe(PoolObserver* observer) { observer_ = observer; }
@@ -264,6 +267,7 @@ class Registry {
   bool loaded_journal_ = false;
   uint64_t instance_ = 0;
   double reconciled_at_ = 0;
+  double last_registration_ = -1e18;  // monotonic seconds; long ago
   size_t journal_lines_ = 0;
   DeviceInfo device_;
 

@@ -132,6 +132,7 @@ std::vector<Result<Registration, Refusal>> Registry::register_batch(std::vector<
     }
     for (auto& [index, p] : batch) results[index] = commit(intents[index], p, created);
   }
+  last_registration_ = clock_.monotonic_seconds();
   return results;
 }
 

@@ -111,6 +111,35 @@ TEST_CASE("registrations read the interface once, then never again within the bo
   CHECK(f.backend.reads == 2);
 }
 
+TEST_CASE("while registrations keep coming, the read of an old view waits for a pause, up to twice the bound") {
+  Fixture f;
+  auto reg = [&](int i) {
+    std::string name = std::to_string(i);
+    char ip[48];
+    snprintf(ip, sizeof ip, "fde3:25fb:7f6c:1::3:%x", unsigned(i));
+    REQUIRE(f.reg(name.c_str(), ip, 2000 + i));
+  };
+  reg(0);  // the first read, at 1000
+  CHECK(f.backend.reads == 1);
+  // A herd from 1061 on: one registration every 0.5 s.
+  f.now += 61;
+  reg(1);  // the first after a pause of 61 s reads at once
+  CHECK(f.backend.reads == 2);
+  int i = 2;
+  for (; f.now < 1061 + 120; f.now += 0.5) reg(i++);
+  CHECK(f.backend.reads == 2);  // the view got up to 120 s old: no read in the herd
+  CHECK_FALSE(f.registry->refresh());  // nor by the periodic timer
+  CHECK(f.backend.reads == 2);
+  f.now += 0.5;  // past twice the bound: read, herd or not
+  reg(i++);
+  CHECK(f.backend.reads == 3);
+  for (int n = 0; n < 130; ++n, f.now += 0.5) reg(i++);
+  CHECK(f.backend.reads == 3);  // 65 s old
+  f.now += 1.0;  // a pause of a second: the timer reads
+  CHECK_FALSE(f.registry->refresh());
+  CHECK(f.backend.reads == 4);
+}
+
 TEST_CASE("refusals leave the interface untouched") {
   Fixture f;
   REQUIRE(f.reg("1", "fde3:25fb:7f6c:1::1", 1));
