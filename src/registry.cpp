@@ -43,14 +43,14 @@ void Registry::load_journal() {
           }
           return;
         }
-        auto [it, inserted] = by_name_.try_emplace(std::move(e.name.value), Entry{e.key, Address{}, e.created, 0, nullptr});
+        auto [it, inserted] = by_name_.try_emplace(std::move(e.name.value), Entry{e.key, Address{}, unix32(e.created), 0, {}});
         if (!inserted) {
           unindex(&*it);
           it->second.key = e.key;
-          it->second.created = e.created;
+          it->second.created = unix32(e.created);
         }
         CertRecord cert{std::move(e.serial), std::move(e.issuer), e.not_after};
-        it->second.cert = cert.empty() ? nullptr : std::make_shared<const CertRecord>(std::move(cert));
+        it->second.cert = cert.empty() ? CertBox() : CertBox(std::move(cert));
         // A key recorded for two names: the later line wins.
         if (auto k = name_by_key_.find(e.key); k != name_by_key_.end()) name_by_key_.erase(k);
         name_by_key_.insert(&*it);
@@ -119,7 +119,7 @@ Result<Registry::Snapshot, Refusal> Registry::read_snapshot_once(bool& interrupt
       // The key index hashes on the key only, so the address may change here.
       Entry& entry = const_cast<Named*>(*it)->second;
       entry.address = *host;
-      entry.last_handshake = peer.last_handshake;
+      entry.last_handshake = unix32(peer.last_handshake);
       name_by_address_.insert(*it);
     });
   } catch (const WgError& e) {
@@ -398,9 +398,10 @@ Result<std::vector<Eviction>, Refusal> Registry::evict(const std::vector<std::st
 std::optional<Refusal> Registry::visit_peers(const std::function<void(const PeerStatus&)>& visit,
                                              PeerCounts* counts) {
   if (auto refused = refresh_if_stale()) return refused;
+  // 24 bytes a peer, for as long as the answer takes; the handshake time
+  // goes into the view, which it makes newer.
   struct Row {
     const Named* named;
-    int64_t last_handshake;
     uint64_t rx, tx;
   };
   std::vector<Row> rows;
@@ -417,7 +418,9 @@ std::optional<Refusal> Registry::visit_peers(const std::function<void(const Peer
         ++seen.unnamed;
         return;
       }
-      rows.push_back(Row{*it, peer.last_handshake, peer.rx_bytes, peer.tx_bytes});
+      // The index holds its nodes as const; the entries themselves are the view's own.
+      const_cast<Entry&>((*it)->second).last_handshake = unix32(peer.last_handshake);
+      rows.push_back(Row{*it, peer.rx_bytes, peer.tx_bytes});
     });
     seen.named = rows.size();
     if (counts) *counts = seen;
@@ -427,7 +430,7 @@ std::optional<Refusal> Registry::visit_peers(const std::function<void(const Peer
   std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.named->first < b.named->first; });
   for (const auto& r : rows) {
     const Entry& e = r.named->second;
-    visit(PeerStatus{r.named->first, e.key, e.address, e.created, r.last_handshake, r.rx, r.tx, e.cert.get()});
+    visit(PeerStatus{r.named->first, e.key, e.address, e.created, e.last_handshake, r.rx, r.tx, e.cert.get()});
   }
   return std::nullopt;
 }

@@ -34,8 +34,8 @@ Registration Registry::commit(Intent& in, const Planned& p, int64_t created) {
   }
   remove_orphan(in.key);
   forget(in.name.value);
-  Entry entry{in.key, in.address, created, 0, nullptr};
-  if (!in.cert.empty()) entry.cert = std::make_shared<const CertRecord>(std::move(in.cert));
+  Entry entry{in.key, in.address, unix32(created), 0, {}};
+  if (!in.cert.empty()) entry.cert = CertBox(std::move(in.cert));
   remember(in.name.value, entry);
   if (observer_ && !p.was_held) observer_->added(in.address);
   return Registration{in.address, *device_.public_key, device_.listen_port, p.replaced, p.unchanged};
