@@ -145,6 +145,7 @@ int main(int argc, char** argv) {
     std::cerr << "crl_bench: " << e.what() << "\n";
     return 1;
   }
-  std::cerr << "usage: crl_bench load CRL CA_FILE COUNT | crl_bench swaps TARGET LOG TIMEOUT_S NEW PATTERN [NEW PATTERN]...\n";
+  std::cerr << "usage: crl_bench load CRL CA_FILE COUNT\n"
+               "       crl_bench swaps TARGET LOG TIMEOUT_S NEW PATTERN [NEW PATTERN]...\n";
   return 2;
 }

@@ -44,7 +44,8 @@ void Lifecycle::log_crl_loaded(double seconds, std::optional<size_t> evicted) co
               {{"file", settings_.crl_path}, {"revoked", revoked}, {"evicted", std::to_string(*evicted)},
                {"load_seconds", load_seconds}});
   else
-    log_event(LogLevel::Info, "crl", {{"file", settings_.crl_path}, {"revoked", revoked}, {"load_seconds", load_seconds}});
+    log_event(LogLevel::Info, "crl",
+              {{"file", settings_.crl_path}, {"revoked", revoked}, {"load_seconds", load_seconds}});
 }
 
 Lifecycle::Lifecycle(LifecycleSettings settings, Registry& registry, std::function<int64_t()> unix_now)

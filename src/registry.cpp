@@ -43,7 +43,8 @@ void Registry::load_journal() {
           }
           return;
         }
-        auto [it, inserted] = by_name_.try_emplace(std::move(e.name.value), Entry{e.key, Address{}, unix32(e.created), 0, {}});
+        auto [it, inserted] =
+            by_name_.try_emplace(std::move(e.name.value), Entry{e.key, Address{}, unix32(e.created), 0, {}});
         if (!inserted) {
           unindex(&*it);
           it->second.key = e.key;

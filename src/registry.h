@@ -215,6 +215,7 @@ class Registry {
     uint32_t last_handshake = 0;  // Unix seconds, as of the last read of the interface; 0: none
     CertBox cert;                 // null: unknown (most of a large, old fleet)
   };
+  static_assert(sizeof(Entry) == 64, "a name's node is meant to take 112 bytes of heap");
   static uint32_t unix32(int64_t seconds) {
     return seconds <= 0 ? 0 : seconds >= int64_t(UINT32_MAX) ? UINT32_MAX : uint32_t(seconds);
   }
