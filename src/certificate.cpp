@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "cert_params.h"
+#include "openssl_ptr.h"
 #include "text.h"
 
 namespace autowg {
@@ -64,12 +65,6 @@ struct CertificateFree {
 
 constexpr size_t kMaxCertificateText = 16 * 1024;
 
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-struct OpenSslFree {
-  void operator()(void* p) const { OPENSSL_free(p); }
-};
 
 // `text` must be optional whitespace, one PEM block, optional whitespace;
 // the block must be a certificate, which is decoded.
@@ -78,14 +73,14 @@ Result<std::unique_ptr<Certificate, CertificateFree>> decode_pem_certificate(std
   if (text.rfind("-----BEGIN ", 0) != 0)
     return fail(text.find("-----BEGIN ") == std::string_view::npos ? "not a PEM certificate"
                                                                    : "unexpected data before the certificate");
-  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(text.data(), int(text.size())));
+  ossl::BioPtr bio(BIO_new_mem_buf(text.data(), int(text.size())));
   if (!bio) return fail("out of memory");
   char *name = nullptr, *header = nullptr;
   unsigned char* der = nullptr;
   long len = 0;
   if (PEM_read_bio(bio.get(), &name, &header, &der, &len) != 1) return fail("not a PEM certificate");
-  std::unique_ptr<char, OpenSslFree> name_owner(name), header_owner(header);
-  std::unique_ptr<unsigned char, OpenSslFree> der_owner(der);
+  ossl::OpenSslPtr<char> name_owner(name), header_owner(header);
+  ossl::OpenSslPtr<unsigned char> der_owner(der);
   if (std::strcmp(name, PEM_STRING_X509) != 0) return fail("not a PEM certificate (found " + std::string(name) + ")");
   // One certificate and nothing after it (the text is trimmed): a chain or
   // trailing data is not what a web server passes for the client certificate.
@@ -113,7 +108,7 @@ Result<std::string> single_cn(const X509_NAME* subject) {
   unsigned char* utf8 = nullptr;
   int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(entry));
   if (len < 0) return fail("the CN cannot be converted to UTF-8");
-  std::unique_ptr<unsigned char, OpenSslFree> owner(utf8);
+  ossl::OpenSslPtr<unsigned char> owner(utf8);
   return checked_cn(std::string(reinterpret_cast<char*>(utf8), size_t(len)));
 }
 
@@ -167,7 +162,7 @@ Result<std::string> serial_text(const ASN1_INTEGER* serial) {
 std::string name_text(const X509_NAME* name, bool escape_utf8) {
   unsigned long flags = XN_FLAG_RFC2253;
   if (!escape_utf8) flags &= ~ASN1_STRFLGS_ESC_MSB;
-  std::unique_ptr<BIO, BioFree> bio(BIO_new(BIO_s_mem()));
+  ossl::BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio || X509_NAME_print_ex(bio.get(), name, 0, flags) < 0) return "";
   char* data = nullptr;
   long n = BIO_get_mem_data(bio.get(), &data);

@@ -18,25 +18,13 @@
 #include "cert_params.h"
 #include "certificate.h"
 #include "crl_reader.h"
+#include "openssl_ptr.h"
 #include "text.h"
 
 namespace autowg {
 namespace {
 
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-struct OpenSslFree {
-  void operator()(void* p) const { OPENSSL_free(p); }
-};
-struct X509Free {
-  void operator()(X509* x) const { X509_free(x); }
-};
-struct CrlFree {
-  void operator()(X509_CRL* c) const { X509_CRL_free(c); }
-};
-using X509Ptr = std::unique_ptr<X509, X509Free>;
-using CrlPtr = std::unique_ptr<X509_CRL, CrlFree>;
+using ossl::X509Ptr;
 
 using DerVisitor = std::function<Result<bool>(const unsigned char* der, long len)>;
 
@@ -46,7 +34,7 @@ using DerVisitor = std::function<Result<bool>(const unsigned char* der, long len
 // does not decode (truncated, bad base64) and text after the last block are
 // refused.
 Result<bool> for_each_pem_block(std::string_view data, const char* type, bool skip_others, const DerVisitor& visit) {
-  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(data.data(), int(data.size())));
+  ossl::BioPtr bio(BIO_new_mem_buf(data.data(), int(data.size())));
   if (!bio) return fail("out of memory");
   for (int n = 1;; ++n) {
     char* rest = nullptr;
@@ -62,8 +50,8 @@ Result<bool> for_each_pem_block(std::string_view data, const char* type, bool sk
                       ? "unexpected text after PEM block " + std::to_string(n - 1)
                       : "PEM block " + std::to_string(n) + " is truncated or malformed");
     }
-    std::unique_ptr<char, OpenSslFree> found_owner(found), header_owner(header);
-    std::unique_ptr<unsigned char, OpenSslFree> der_owner(der);
+    ossl::OpenSslPtr<char> found_owner(found), header_owner(header);
+    ossl::OpenSslPtr<unsigned char> der_owner(der);
     if (std::strcmp(found, type) != 0) {
       if (skip_others) continue;
       return fail("PEM block " + std::to_string(n) + " is a " + found + " where an " + type + " was expected");
@@ -117,18 +105,6 @@ std::optional<FileIdentity> identity_of(const std::string& path) {
   return FileIdentity{st.st_dev, st.st_ino, st.st_size, st.st_mtim, st.st_ctim};
 }
 
-struct NameFree {
-  void operator()(X509_NAME* n) const { X509_NAME_free(n); }
-};
-struct AlgorFree {
-  void operator()(X509_ALGOR* a) const { X509_ALGOR_free(a); }
-};
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-
-bool same_bytes(DerBytes a, DerBytes b) { return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin()); }
-
 // Whether `key` made the CRL's signature: a digest and a key type named by
 // the algorithm (or a key type that hashes itself, as Ed25519 does) are
 // checked over the signed bytes as they are in the file. Algorithms with
@@ -136,20 +112,20 @@ bool same_bytes(DerBytes a, DerBytes b) { return a.size() == b.size() && std::eq
 // reads them.
 bool signed_by(const CrlParts& parts, EVP_PKEY* key) {
   // RFC 5280 5.1.1.2: the algorithm inside the signed part must be the same.
-  if (!same_bytes(parts.algorithm, parts.inner_algorithm)) return false;
+  if (!std::ranges::equal(parts.algorithm, parts.inner_algorithm)) return false;
   const unsigned char* p = parts.algorithm.data();
-  std::unique_ptr<X509_ALGOR, AlgorFree> algorithm(d2i_X509_ALGOR(nullptr, &p, long(parts.algorithm.size())));
+  ossl::AlgorPtr algorithm(d2i_X509_ALGOR(nullptr, &p, long(parts.algorithm.size())));
   int digest = NID_undef, key_type = NID_undef;
   if (!algorithm || !OBJ_find_sigid_algs(OBJ_obj2nid(algorithm->algorithm), &digest, &key_type)) return false;
   if (digest == NID_undef && key_type != NID_ED25519 && key_type != NID_ED448) {
     const unsigned char* whole = parts.whole.data();
-    CrlPtr crl(d2i_X509_CRL(nullptr, &whole, long(parts.whole.size())));
+    ossl::CrlPtr crl(d2i_X509_CRL(nullptr, &whole, long(parts.whole.size())));
     return crl && X509_CRL_verify(crl.get(), key) == 1;
   }
   if (!EVP_PKEY_is_a(key, OBJ_nid2sn(key_type))) return false;
   const EVP_MD* md = digest == NID_undef ? nullptr : EVP_get_digestbynid(digest);
   if (digest != NID_undef && !md) return false;
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  ossl::MdCtxPtr ctx(EVP_MD_CTX_new());
   return ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, md, nullptr, key) == 1 &&
          EVP_DigestVerify(ctx.get(), parts.signature.data(), parts.signature.size(), parts.signed_part.data(),
                           parts.signed_part.size()) == 1;
@@ -221,7 +197,7 @@ Result<RevocationList> RevocationList::load(const std::string& crl_path, const s
     auto parts = read_crl(DerBytes(der, size_t(len)));
     if (!parts) return fail("not a CRL (truncated or malformed DER: " + parts.error() + ")");
     const unsigned char* p = parts->issuer.data();
-    std::unique_ptr<X509_NAME, NameFree> issuer_name(d2i_X509_NAME(nullptr, &p, long(parts->issuer.size())));
+    ossl::NamePtr issuer_name(d2i_X509_NAME(nullptr, &p, long(parts->issuer.size())));
     if (!issuer_name || p != parts->issuer.data() + parts->issuer.size())
       return fail("not a CRL (truncated or malformed DER: the issuer is not a Name)");
     std::string issuer = name_text(issuer_name.get());
@@ -244,8 +220,7 @@ Result<RevocationList> RevocationList::load(const std::string& crl_path, const s
     }
     if (!parts->next_update.empty()) {
       p = parts->next_update.data();
-      std::unique_ptr<ASN1_TIME, decltype(&ASN1_TIME_free)> time(
-          d2i_ASN1_TIME(nullptr, &p, long(parts->next_update.size())), ASN1_TIME_free);
+      ossl::TimePtr time(d2i_ASN1_TIME(nullptr, &p, long(parts->next_update.size())));
       int64_t next = unix_time(time.get());
       if (next != 0 && (list.next_update_ == 0 || next < list.next_update_)) list.next_update_ = next;
     }

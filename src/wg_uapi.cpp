@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "fd.h"
+#include "openssl_ptr.h"
 #include "text.h"
 
 namespace autowg {
@@ -58,9 +59,8 @@ std::optional<AllowedIp> parse_allowed_ip(std::string_view text) {
 // The interface's public key from its private key (X25519), which is what
 // the uapi reports about the device itself.
 std::optional<WgKey> public_from_private(const WgKey& private_key) {
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> pkey(
-      EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, nullptr, private_key.bytes().data(), WgKey::kSize),
-      EVP_PKEY_free);
+  ossl::PkeyPtr pkey(
+      EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, nullptr, private_key.bytes().data(), WgKey::kSize));
   if (!pkey) return std::nullopt;
   WgKey::Bytes pub;
   size_t len = pub.size();
