@@ -1,6 +1,9 @@
 #include "log.h"
 
+#include <limits.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include "text.h"
 
@@ -127,6 +130,33 @@ static LogLevel& threshold() {
 
 void set_log_threshold(LogLevel level) { threshold() = level; }
 
+namespace {
+
+struct Batching {
+  int depth = 0;        // LogBatch objects alive
+  std::string pending;  // whole lines, each with its newline
+};
+
+Batching& batching() {
+  static Batching b;
+  return b;
+}
+
+// Whole lines, at most PIPE_BUF bytes in a write (unless one line is longer):
+// a pipe takes such a write whole, so lines from other writers to the same
+// pipe never land inside one of ours. A stream that refuses them loses them:
+// there is nowhere else to say so.
+void write_lines(std::string_view lines) {
+  while (!lines.empty()) {
+    ssize_t n = ::write(STDERR_FILENO, lines.data(), lines.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    lines.remove_prefix(size_t(n));
+  }
+}
+
+}  // namespace
+
 void log_event(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) {
   if (level < threshold()) return;
   std::string line = format_log_line(level, event, fields);
@@ -135,9 +165,22 @@ void log_event(LogLevel level, std::string_view event, std::initializer_list<Log
     return;
   }
   line += '\n';
-  // One write per line, so lines from concurrent writers do not interleave.
-  ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());
-  (void)ignored;
+  Batching& b = batching();
+  if (b.depth == 0) return write_lines(line);
+  if (b.pending.size() + line.size() > PIPE_BUF) {
+    write_lines(b.pending);
+    b.pending.clear();
+  }
+  b.pending += line;
+}
+
+LogBatch::LogBatch() { ++batching().depth; }
+
+LogBatch::~LogBatch() {
+  Batching& b = batching();
+  if (--b.depth > 0 || b.pending.empty()) return;
+  write_lines(b.pending);
+  b.pending.clear();
 }
 
 void set_log_sink(std::function<void(const std::string&)> s) { sink() = std::move(s); }

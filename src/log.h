@@ -35,4 +35,16 @@ void set_log_threshold(LogLevel level);
 // Tests capture log lines; nullptr restores stderr.
 void set_log_sink(std::function<void(const std::string&)> sink);
 
+// While one is alive, the lines logged go out together when it ends: one
+// write per PIPE_BUF bytes of whole lines instead of one per line. The
+// responder holds one while it answers the requests of one round, so a line
+// waits no longer than that round's work, and is written before the answers.
+class LogBatch {
+ public:
+  LogBatch();
+  ~LogBatch();
+  LogBatch(const LogBatch&) = delete;
+  LogBatch& operator=(const LogBatch&) = delete;
+};
+
 }  // namespace autowg

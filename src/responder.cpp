@@ -424,7 +424,10 @@ void Responder::dispatch_ready() {
     exchanges.push_back(Api::Exchange{*c.request, *responses.back()});
   }
   if (batch.empty()) return;
-  api_.handle_all(exchanges);
+  {
+    LogBatch lines;  // the round's log lines in one write, before the answers
+    api_.handle_all(exchanges);
+  }
   for (size_t i = 0; i < batch.size(); ++i) {
     Connection& c = *batch[i];
     if (responses[i]->broken()) {

@@ -1,4 +1,10 @@
+#include <limits.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <string>
+#include <vector>
 
 #include "log.h"
 
@@ -39,4 +45,75 @@ TEST_CASE("--log-format json: the same fields as one JSON object per line") {
   CHECK(line.find('\n') == std::string::npos);
   CHECK(line == "{\"level\":\"info\",\"event\":\"register\",\"status\":\"200\","
                 "\"name\":\"1234\\u000ax\\\"y\\u001b[31m\\u00ff\xc3\xa4\"}");
+}
+
+namespace {
+// stderr as one end of a SOCK_SEQPACKET pair for as long as it lives: each
+// write(2) to stderr arrives as one message.
+class StderrCapture {
+ public:
+  StderrCapture() {
+    REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds_) == 0);
+    saved_ = dup(STDERR_FILENO);
+    REQUIRE(saved_ >= 0);
+    REQUIRE(dup2(fds_[0], STDERR_FILENO) == STDERR_FILENO);
+  }
+  ~StderrCapture() {
+    dup2(saved_, STDERR_FILENO);
+    ::close(saved_);
+    ::close(fds_[0]);
+    ::close(fds_[1]);
+  }
+  // The writes made so far, one string each.
+  std::vector<std::string> writes() {
+    std::vector<std::string> out;
+    std::string buffer(64 * 1024, '\0');
+    for (;;) {
+      ssize_t n = recv(fds_[1], buffer.data(), buffer.size(), MSG_DONTWAIT);
+      if (n <= 0) return out;
+      out.emplace_back(buffer.data(), size_t(n));
+    }
+  }
+
+ private:
+  int fds_[2];
+  int saved_ = -1;
+};
+}  // namespace
+
+TEST_CASE("a log batch writes its lines together when it ends, whole lines within PIPE_BUF") {
+  StderrCapture capture;
+  log_event(LogLevel::Info, "alone");
+  CHECK(capture.writes() == std::vector<std::string>{"level=info event=alone\n"});
+  {
+    LogBatch batch;
+    log_event(LogLevel::Info, "first", {{"n", "1"}});
+    {
+      LogBatch nested;
+      log_event(LogLevel::Info, "second", {{"n", "2"}});
+    }
+    CHECK(capture.writes().empty());  // the inner batch's end writes nothing yet
+  }
+  CHECK(capture.writes() == std::vector<std::string>{"level=info event=first n=1\nlevel=info event=second n=2\n"});
+
+  // 60 lines of 100 bytes: several writes, none over PIPE_BUF, none cutting
+  // a line, together every line in order.
+  std::string filler(100 - std::string("level=info event=x n=00 v=\n").size(), 'a');
+  std::string expected;
+  {
+    LogBatch batch;
+    for (int i = 10; i < 70; ++i) {
+      log_event(LogLevel::Info, "x", {{"n", std::to_string(i)}, {"v", filler}});
+      expected += "level=info event=x n=" + std::to_string(i) + " v=" + filler + "\n";
+    }
+  }
+  auto writes = capture.writes();
+  CHECK(writes.size() == (6000 + PIPE_BUF - 1) / PIPE_BUF);
+  std::string joined;
+  for (const auto& w : writes) {
+    CHECK(w.size() <= PIPE_BUF);
+    CHECK(w.size() % 100 == 0);
+    joined += w;
+  }
+  CHECK(joined == expected);
 }
