@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -20,6 +21,22 @@ namespace {
 // Room for ~1300 peer removals per message; well under the kernel's limit of
 // the socket's send buffer.
 constexpr size_t kMessageSize = 64 * 1024;
+
+// Upper bounds of what goes into a WG_CMD_SET_DEVICE message: the headers
+// and the interface's name; a peer's nest, key and flags (and its
+// allowed-ips' nest); one allowed-ip's nest, family, address and mask.
+constexpr size_t kHeaderBytes = 128;
+constexpr size_t kPeerBytes = 64;
+constexpr size_t kAllowedIpBytes = 48;
+
+// The size of the messages a change is sent in: as much as it needs, up to
+// kMessageSize. libnl zeroes the whole buffer of each message, so a change
+// of one registration should not ask for 64 KiB.
+size_t message_size_for(const Change& change) {
+  size_t size = kHeaderBytes + change.remove.size() * kPeerBytes;
+  for (const auto& set : change.sets) size += kPeerBytes + set.allowed_ips.size() * kAllowedIpBytes;
+  return std::min(size, kMessageSize);
+}
 
 NetlinkCounters counters;
 
@@ -160,7 +177,7 @@ class NetlinkBackend final : public Backend {
 
   DeviceInfo read(const PeerVisitor& on_peer) override {
     connect();
-    MessagePtr msg = new_message(NLM_F_REQUEST | NLM_F_DUMP, WG_CMD_GET_DEVICE);
+    MessagePtr msg = new_message(NLM_F_REQUEST | NLM_F_DUMP, WG_CMD_GET_DEVICE, kHeaderBytes);
     DeviceInfo info;
     PeerParser peers(on_peer);
     bool malformed = false;
@@ -198,7 +215,7 @@ class NetlinkBackend final : public Backend {
 
   void apply(const Change& change) override {
     connect();
-    SetBuilder builder(*this);
+    SetBuilder builder(*this, message_size_for(change));
     for (const auto& set : change.sets) builder.set_peer(set.key, set.allowed_ips);
     for (const auto& key : change.remove) builder.remove_peer(key);
     builder.finish();
@@ -210,7 +227,9 @@ class NetlinkBackend final : public Backend {
   // on with the same key, without the replace flag (as wireguard-tools does).
   class SetBuilder {
    public:
-    explicit SetBuilder(NetlinkBackend& backend) : backend_(backend) { start(); }
+    SetBuilder(NetlinkBackend& backend, size_t message_size) : backend_(backend), message_size_(message_size) {
+      start();
+    }
 
     void remove_peer(const WgKey& key) {
       size_t added = 0;
@@ -291,7 +310,7 @@ class NetlinkBackend final : public Backend {
     }
 
     void start() {
-      msg_ = backend_.new_message(NLM_F_REQUEST | NLM_F_ACK, WG_CMD_SET_DEVICE);
+      msg_ = backend_.new_message(NLM_F_REQUEST | NLM_F_ACK, WG_CMD_SET_DEVICE, message_size_);
       peers_ = nla_nest_start(msg_.get(), NLA_F_NESTED | WGDEVICE_A_PEERS);
       if (!peers_) throw WgError(WgError::Kind::Other, "cannot build a netlink message");
       peers_in_message_ = 0;
@@ -305,6 +324,7 @@ class NetlinkBackend final : public Backend {
     }
 
     NetlinkBackend& backend_;
+    size_t message_size_;
     MessagePtr msg_;
     nlattr* peers_ = nullptr;
     size_t peers_in_message_ = 0;
@@ -328,8 +348,8 @@ class NetlinkBackend final : public Backend {
     sock_ = std::move(sock);
   }
 
-  MessagePtr new_message(int flags, uint8_t command) {
-    MessagePtr msg(nlmsg_alloc_size(kMessageSize));
+  MessagePtr new_message(int flags, uint8_t command, size_t size) {
+    MessagePtr msg(nlmsg_alloc_size(size));
     if (!msg || !genlmsg_put(msg.get(), NL_AUTO_PORT, NL_AUTO_SEQ, family_, 0, flags, command, WG_GENL_VERSION) ||
         nla_put_string(msg.get(), WGDEVICE_A_IFNAME, interface_.c_str()) < 0)
       throw WgError(WgError::Kind::Other, "cannot build a netlink message");
