@@ -65,7 +65,6 @@ struct CertificateFree {
 
 constexpr size_t kMaxCertificateText = 16 * 1024;
 
-
 // `text` must be optional whitespace, one PEM block, optional whitespace;
 // the block must be a certificate, which is decoded.
 Result<std::unique_ptr<Certificate, CertificateFree>> decode_pem_certificate(std::string_view text) {

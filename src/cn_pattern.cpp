@@ -3,14 +3,11 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "free_with.h"
 #include "text.h"
 
 namespace autowg {
 namespace {
-
-struct MatchDataFree {
-  void operator()(pcre2_match_data* m) const { pcre2_match_data_free(m); }
-};
 
 // Bounds on backtracking, so that no regex and CN keep a request busy.
 constexpr uint32_t kMatchLimit = 100000;
@@ -59,7 +56,7 @@ Result<CnPattern> CnPattern::compile(std::string_view regex) {
 
 Result<Name> CnPattern::name_for(std::string_view cn) const {
   if (!valid_utf8(cn)) return fail("the CN is not valid UTF-8");
-  std::unique_ptr<pcre2_match_data, MatchDataFree> match(
+  std::unique_ptr<pcre2_match_data, FreeWith<pcre2_match_data_free>> match(
       pcre2_match_data_create_from_pattern(code_->code, nullptr));
   if (!match) return fail("out of memory");
   int rc = pcre2_match(code_->code, reinterpret_cast<PCRE2_SPTR>(cn.data()), cn.size(), 0, 0, match.get(),

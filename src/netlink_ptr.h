@@ -9,19 +9,12 @@
 
 #include <memory>
 
+#include "free_with.h"
+
 namespace autowg::nl {
 
-struct SocketFree {
-  void operator()(nl_sock* s) const { nl_socket_free(s); }
-};
-struct MessageFree {
-  void operator()(nl_msg* m) const { nlmsg_free(m); }
-};
-struct CallbackPut {
-  void operator()(nl_cb* cb) const { nl_cb_put(cb); }
-};
-using SocketPtr = std::unique_ptr<nl_sock, SocketFree>;
-using MessagePtr = std::unique_ptr<nl_msg, MessageFree>;
-using CallbackPtr = std::unique_ptr<nl_cb, CallbackPut>;
+using SocketPtr = std::unique_ptr<nl_sock, FreeWith<nl_socket_free>>;
+using MessagePtr = std::unique_ptr<nl_msg, FreeWith<nlmsg_free>>;
+using CallbackPtr = std::unique_ptr<nl_cb, FreeWith<nl_cb_put>>;
 
 }  // namespace autowg::nl

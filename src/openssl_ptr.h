@@ -10,45 +10,23 @@
 
 #include <memory>
 
+#include "free_with.h"
+
 namespace autowg::ossl {
 
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-// What OpenSSL allocated with OPENSSL_malloc (PEM names, headers, DER, UTF-8 text).
-struct OpenSslFree {
-  void operator()(void* p) const { OPENSSL_free(p); }
-};
-struct X509Free {
-  void operator()(X509* x) const { X509_free(x); }
-};
-struct CrlFree {
-  void operator()(X509_CRL* c) const { X509_CRL_free(c); }
-};
-struct NameFree {
-  void operator()(X509_NAME* n) const { X509_NAME_free(n); }
-};
-struct AlgorFree {
-  void operator()(X509_ALGOR* a) const { X509_ALGOR_free(a); }
-};
-struct TimeFree {
-  void operator()(ASN1_TIME* t) const { ASN1_TIME_free(t); }
-};
-struct PkeyFree {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-using BioPtr = std::unique_ptr<BIO, BioFree>;
+// What OpenSSL allocated with OPENSSL_malloc (PEM names, headers, DER, UTF-8
+// text); OPENSSL_free is a macro.
+inline void openssl_free(void* p) { OPENSSL_free(p); }
+
+using BioPtr = std::unique_ptr<BIO, FreeWith<BIO_free>>;
 template <class T>
-using OpenSslPtr = std::unique_ptr<T, OpenSslFree>;
-using X509Ptr = std::unique_ptr<X509, X509Free>;
-using CrlPtr = std::unique_ptr<X509_CRL, CrlFree>;
-using NamePtr = std::unique_ptr<X509_NAME, NameFree>;
-using AlgorPtr = std::unique_ptr<X509_ALGOR, AlgorFree>;
-using TimePtr = std::unique_ptr<ASN1_TIME, TimeFree>;
-using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
-using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
+using OpenSslPtr = std::unique_ptr<T, FreeWith<openssl_free>>;
+using X509Ptr = std::unique_ptr<X509, FreeWith<X509_free>>;
+using CrlPtr = std::unique_ptr<X509_CRL, FreeWith<X509_CRL_free>>;
+using NamePtr = std::unique_ptr<X509_NAME, FreeWith<X509_NAME_free>>;
+using AlgorPtr = std::unique_ptr<X509_ALGOR, FreeWith<X509_ALGOR_free>>;
+using TimePtr = std::unique_ptr<ASN1_TIME, FreeWith<ASN1_TIME_free>>;
+using PkeyPtr = std::unique_ptr<EVP_PKEY, FreeWith<EVP_PKEY_free>>;
+using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, FreeWith<EVP_MD_CTX_free>>;
 
 }  // namespace autowg::ossl

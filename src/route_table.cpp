@@ -13,6 +13,7 @@
 #include <cstring>
 #include <functional>
 
+#include "free_with.h"
 #include "netlink_ptr.h"
 
 namespace autowg {
@@ -24,17 +25,11 @@ namespace {
 constexpr size_t kBatch = 256;
 constexpr int kReceiveTimeoutSeconds = 30;
 
-struct RoutePut {
-  void operator()(rtnl_route* r) const { rtnl_route_put(r); }
-};
-struct AddressPut {
-  void operator()(nl_addr* a) const { nl_addr_put(a); }
-};
 using nl::CallbackPtr;
 using nl::MessagePtr;
 using nl::SocketPtr;
-using RoutePtr = std::unique_ptr<rtnl_route, RoutePut>;
-using AddressPtr = std::unique_ptr<nl_addr, AddressPut>;
+using RoutePtr = std::unique_ptr<rtnl_route, FreeWith<rtnl_route_put>>;
+using AddressPtr = std::unique_ptr<nl_addr, FreeWith<nl_addr_put>>;
 
 std::string errno_text(int err) { return std::strerror(err); }
 

@@ -22,9 +22,10 @@ namespace {
 // the socket's send buffer.
 constexpr size_t kMessageSize = 64 * 1024;
 
-// Upper bounds of what goes into a WG_CMD_SET_DEVICE message: the headers
-// and the interface's name; a peer's nest, key and flags (and its
-// allowed-ips' nest); one allowed-ip's nest, family, address and mask.
+// Upper bounds of what goes into a message: the headers and the interface's
+// name (all a dump request holds); in a WG_CMD_SET_DEVICE, a peer's nest,
+// key and flags (and its allowed-ips' nest), and one allowed-ip's nest,
+// family, address and mask.
 constexpr size_t kHeaderBytes = 128;
 constexpr size_t kPeerBytes = 64;
 constexpr size_t kAllowedIpBytes = 48;

@@ -18,17 +18,11 @@
 #include "certificate.h"
 #include "crl_reader.h"
 #include "fuzz_check.h"
+#include "openssl_ptr.h"
 
 using namespace autowg;
 
 namespace {
-
-struct CrlFree {
-  void operator()(X509_CRL* c) const { X509_CRL_free(c); }
-};
-struct OpenSslFree {
-  void operator()(unsigned char* p) const { OPENSSL_free(p); }
-};
 
 bool inside(DerBytes part, DerBytes whole) {
   return part.empty() || (part.data() >= whole.data() && part.data() + part.size() <= whole.data() + whole.size());
@@ -60,14 +54,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   const unsigned char* p = data;
-  std::unique_ptr<X509_CRL, CrlFree> crl(d2i_X509_CRL(nullptr, &p, long(size)));
+  ossl::CrlPtr crl(d2i_X509_CRL(nullptr, &p, long(size)));
   if (!crl || p != data + size) return 0;
   // Sorting marks the signed part changed, so that i2d writes it anew
   // instead of the bytes it was read from.
   X509_CRL_sort(crl.get());
   unsigned char* out = nullptr;
   int n = i2d_X509_CRL(crl.get(), &out);
-  std::unique_ptr<unsigned char, OpenSslFree> owner(out);
+  ossl::OpenSslPtr<unsigned char> owner(out);
   if (n != int(size) || std::memcmp(out, data, size) != 0) return 0;
   // OpenSSL reads a signature with unused bits (no signature has them, and
   // its verification refuses one); read_crl refuses it at once.

@@ -214,7 +214,7 @@ TEST_CASE("CRL signatures of RSA, RSA-PSS, Ed25519 and P-384 CAs verify; altered
     Cert ca = self_signed(c.key, c.md);
     std::string crl = signed_crl(ca.get(), {"05", "06", "07"}, [&](X509_CRL* crl) {
       if (!c.pss) return X509_CRL_sign(crl, c.key, c.md);
-      std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+      ossl::MdCtxPtr ctx(EVP_MD_CTX_new());
       EVP_PKEY_CTX* pctx = nullptr;
       if (EVP_DigestSignInit(ctx.get(), &pctx, c.md, nullptr, c.key) != 1 ||
           EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||

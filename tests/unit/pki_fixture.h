@@ -18,20 +18,13 @@
 #include <string>
 #include <vector>
 
+#include "openssl_ptr.h"
+
 namespace autowg::testing {
 
-struct PkeyFree {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-struct CertFree {
-  void operator()(X509* x) const { X509_free(x); }
-};
-struct CrlFreeT {
-  void operator()(X509_CRL* c) const { X509_CRL_free(c); }
-};
-using Key = std::unique_ptr<EVP_PKEY, PkeyFree>;
-using Cert = std::unique_ptr<X509, CertFree>;
-using Crl = std::unique_ptr<X509_CRL, CrlFreeT>;
+using Key = ossl::PkeyPtr;
+using Cert = ossl::X509Ptr;
+using Crl = ossl::CrlPtr;
 
 inline void check(bool ok, const char* what) {
   if (!ok) throw std::runtime_error(std::string("OpenSSL failed: ") + what);
