@@ -82,7 +82,7 @@ Result<Fd> open_state_file(const std::string& path, int flags, const char* what)
 
 // False with errno set. A short write (a disk with room for part of it) is
 // followed by another, which says why the rest does not fit (ENOSPC, EFBIG).
-bool write_all(int fd, std::string_view data) {
+bool write_all(int fd, std::string_view data, size_t* written = nullptr) {
   while (!data.empty()) {
     ssize_t n = ::write(fd, data.data(), data.size());
     if (n < 0 && errno == EINTR) continue;
@@ -92,6 +92,7 @@ bool write_all(int fd, std::string_view data) {
       return false;
     }
     data.remove_prefix(size_t(n));
+    if (written) *written += size_t(n);
   }
   return true;
 }
@@ -235,14 +236,17 @@ void Journal::append(const std::vector<JournalEntry>& entries) {
     if (!fd) throw std::runtime_error(fd.error());
     appender_ = std::move(*fd);
   }
-  struct stat before {};
-  fstat(appender_.get(), &before);
-  if (!write_all(appender_.get(), lines)) {
+  size_t written = 0;
+  if (!write_all(appender_.get(), lines, &written)) {
     std::string error = system_error("cannot write journal", path_);
     // No half line: the next one would run into it. (Were it left, load()
-    // would skip that one line as malformed.)
-    if (ftruncate(appender_.get(), before.st_size) != 0)
-      error += "; " + system_error("cannot cut off the partial line", path_);
+    // would skip that one line as malformed.) Only autowg appends to its
+    // journal (the instance lock), so the part written is the file's end.
+    if (written > 0) {
+      struct stat after {};
+      if (fstat(appender_.get(), &after) != 0 || ftruncate(appender_.get(), after.st_size - off_t(written)) != 0)
+        error += "; " + system_error("cannot cut off the partial line", path_);
+    }
     appender_.reset();  // opened afresh next time (the disk may have room again)
     throw std::runtime_error(error);
   }
