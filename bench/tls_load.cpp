@@ -15,7 +15,7 @@
 // share the machine's noise. The first two swap places for every other
 // device, so that neither always comes first; the others keep their place
 // (a path repeated later re-registers). Each request is timed alone. A path
-// may end in =STATUS, the status it must be answered with (else 200): a
+// may end in =NNN, the status it must be answered with (else 200): a
 // request that autowg refuses at once still crosses the whole FastCGI hop.
 // Prints one line: requests=N failed=F per_s=R total_s=T, then per path K
 // (0, 1, ...): per_s_K (requests per second of its own time) median_ms_K.
@@ -55,8 +55,10 @@ int run(char** argv) {
   std::vector<int> expected;
   for (auto& path : paths) {
     auto eq = path.rfind('=');
-    expected.push_back(eq == std::string::npos ? 200 : std::stoi(path.substr(eq + 1)));
-    if (eq != std::string::npos) path.resize(eq);
+    bool status = eq != std::string::npos && path.size() - eq == 4 &&
+                  path.find_first_not_of("0123456789", eq + 1) == std::string::npos;
+    expected.push_back(status ? std::stoi(path.substr(eq + 1)) : 200);
+    if (status) path.resize(eq);
   }
   unsigned long first = std::stoul(argv[7]);
   size_t count = std::stoul(argv[8]);
