@@ -18,14 +18,12 @@
 #include <stdexcept>
 #include <string>
 
+#include "openssl_ptr.h"
+
 namespace autowg::testing {
 
-template <typename T, void (*Free)(T*)>
-struct Deleter {
-  void operator()(T* p) const { Free(p); }
-};
-using Key = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY, EVP_PKEY_free>>;
-using Cert = std::unique_ptr<X509, Deleter<X509, X509_free>>;
+using Key = ossl::PkeyPtr;
+using Cert = ossl::X509Ptr;
 
 template <typename T>
 T* require(T* p, const char* what) {
